@@ -1,0 +1,107 @@
+/*
+ * auth.h — private to registry/: the pure pieces of registry auth.
+ * (Not included outside registry/; the public contract is registry.h.)
+ *
+ * WWW-Authenticate parsing, scopes, token responses, credential files and
+ * credential helpers. No HTTP here: the client core (op.c) makes the
+ * requests and asks these functions what to send and what it got.
+ */
+#ifndef RV_REGISTRY_AUTH_H
+#define RV_REGISTRY_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "util/buf.h"
+
+/* --- Challenges (RFC 7235, RFC 6750; distribution token auth) ---------- */
+
+struct auth_challenge {
+	char *scheme;   /* lowercased: "basic", "bearer", or another scheme */
+	char *realm;    /* NULL when absent */
+	char *service;  /* NULL when absent */
+	char *scope;    /* NULL when absent; may hold several scopes, space-separated */
+	char *error;    /* "invalid_token", "insufficient_scope", or NULL */
+};
+
+/* Parses one WWW-Authenticate header value, which may hold several
+ * challenges ("Bearer realm=…,service=…, Basic realm=…"). Quoted strings may
+ * contain commas, colons, spaces and backslash escapes; parameter names are
+ * case-insensitive; unknown parameters and schemes are kept/ignored, never
+ * an error. *out is a new array of *n challenges (caller releases each and
+ * frees the array). RV_EINVALID when the value is not a challenge list. */
+int auth_challenge_parse(struct auth_challenge **out, size_t *n, const char *value);
+void auth_challenge_release(struct auth_challenge *c);
+
+/* --- Scopes (distribution docs/spec/auth/scope.md) ---------------------- */
+
+/* "repository:<repo>:<actions>"; caller frees. */
+char *auth_scope_repository(const char *repo, const char *actions);
+/* Adds the scopes of `add` (space-separated) to the set in `set` (a buf
+ * holding space-separated scopes), merging actions of the same resource
+ * ("repository:a:pull" + "repository:a:push" → "repository:a:pull,push").
+ * Resource names may contain ':' (host:port/…): split at the first and last
+ * ':'. Result is sorted, so equal sets give equal strings (cache keys). */
+int auth_scope_merge(struct buf *set, const char *add);
+
+/* --- Tokens (docs/spec/auth/token.md, oauth.md) ------------------------- */
+
+struct auth_token {
+	char *token;             /* "token", else "access_token" */
+	char *refresh_token;     /* NULL unless given */
+	int64_t expires_in;      /* seconds, at least 60 (the spec's floor) */
+};
+
+/* Parses a token server response body. RV_EINVALID when it is not JSON or
+ * holds neither token nor access_token. */
+int auth_token_parse(struct auth_token *out, const char *body, size_t len);
+void auth_token_release(struct auth_token *t);
+/* The GET token URL: realm + "?service=…&scope=…&scope=…" (one scope
+ * parameter per scope, URL-encoded; realm's own query kept). Caller frees. */
+char *auth_token_url(const char *realm, const char *service, const char *scopes);
+/* The OAuth2 POST form for an identity (refresh) token:
+ * grant_type=refresh_token&service=…&client_id=regvault&refresh_token=…&scope=…
+ * Caller frees. */
+char *auth_token_form(const char *service, const char *scopes, const char *refresh_token);
+
+/* --- Credentials (docker config.json, containers auth.json, helpers) ---- */
+
+struct creds {
+	char *username;        /* NULL when anonymous */
+	char *password;
+	char *identity_token;  /* OAuth2 refresh token ("identitytoken", helper "<token>") */
+	char *registry_token;  /* a bearer token to send as is ("registrytoken") */
+};
+
+#define CREDS_INIT { NULL, NULL, NULL, NULL }
+
+/* Finds credentials for `registry` (host[:port] as the user wrote it;
+ * "docker.io" also matches "https://index.docker.io/v1/") and repository
+ * `repo` (may be NULL). Search order, first hit wins:
+ *   authfile if non-NULL (and only it), else
+ *   $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
+ *   ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json,
+ *   ${DOCKER_CONFIG:-~/.docker}/config.json.
+ * In each file: auths keys match exactly, by namespace (host/ns/repo →
+ * host/ns → host) and after stripping scheme and path from URL-form keys;
+ * "auth" is base64(user:pass); credHelpers[host], else credsStore, runs
+ * docker-credential-<name> get (host on stdin, never in argv).
+ * 0 with *out filled, RV_ENOTFOUND when nothing applies (anonymous), other
+ * codes when a file or helper is broken (the message names the file). */
+int creds_lookup(struct creds *out, const char *authfile, const char *registry,
+                 const char *repo);
+/* Runs "docker-credential-<helper> get" with server on stdin and parses its
+ * JSON. RV_ENOTFOUND when the helper says it has nothing. */
+int creds_helper_get(struct creds *out, const char *helper, const char *server);
+void creds_release(struct creds *c);
+
+/* --- Trace redaction ---------------------------------------------------- */
+
+/* A copy of one HTTP header line safe to log: Authorization and
+ * Proxy-Authorization values become "<redacted>". Caller frees. */
+char *auth_redact_header(const char *line);
+/* A copy of a response body safe to log: the values of "token",
+ * "access_token", "refresh_token" and "password" JSON members become
+ * "<redacted>" (works on truncated or invalid JSON too). Caller frees. */
+char *auth_redact_body(const char *body, size_t len);
+
+#endif

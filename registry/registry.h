@@ -1,0 +1,174 @@
+/*
+ * registry.h — a Distribution API (OCI distribution-spec v1.1) client on
+ * libcurl, fit for production registries.
+ *
+ * Shape. One registry_session per process owns one curl multi handle: all
+ * requests to all registries run on it, so connections (and TLS sessions)
+ * are reused and transfers run concurrently without threads. A
+ * registry_client is one registry host with its scheme, credentials and
+ * cached tokens. Every call below is synchronous for its caller but keeps
+ * the session's other transfers moving; the *_start functions add a
+ * transfer and return at once, and registry_session_run() drives them.
+ *
+ * What it does for every request: sends every manifest type in Accept;
+ * authenticates (anonymous, Basic, Bearer tokens from WWW-Authenticate,
+ * cached per scope, renewed on expiry or 401); retries connection errors,
+ * 5xx and 429 with exponential backoff and jitter (Retry-After honoured),
+ * a bounded number of times; resumes interrupted blob downloads with Range;
+ * hashes every blob byte as it arrives. Errors name registry, repository,
+ * reference, HTTP status and the registry's error code:
+ *   manifest "app:1.2" on "reg.example.com": 404 MANIFEST_UNKNOWN: manifest unknown
+ *
+ * Security. TLS is verified unless the host is named insecure. Loopback
+ * hosts (127.0.0.0/8, ::1, localhost) may speak plain HTTP without being
+ * named, as in Docker — but a loopback host that speaks TLS is still
+ * verified unless named. Credentials are never logged; Authorization never
+ * follows a redirect to another host. REGVAULT_TRACE=1 (or trace=1) logs
+ * every request and response at LOGLV_TRACE with secrets redacted.
+ */
+#ifndef RV_REGISTRY_REGISTRY_H
+#define RV_REGISTRY_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "oci/manifest.h"
+#include "oci/store.h"
+#include "util/buf.h"
+#include "util/strlist.h"
+
+typedef struct registry_session registry_session;
+typedef struct registry_client registry_client;
+typedef struct registry_op registry_op;
+
+struct registry_options {
+	/* Credentials file; NULL: $REGISTRY_AUTH_FILE, then
+	 * $XDG_RUNTIME_DIR/containers/auth.json, then
+	 * $XDG_CONFIG_HOME/containers/auth.json, then
+	 * $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
+	const char *authfile;
+	/* Extra CA bundle (PEM) trusted beside the system store. */
+	const char *ca_cert;
+	/* host[:port] entries allowed plain HTTP or an unverified certificate. */
+	const char *const *insecure;
+	size_t n_insecure;
+	int max_retries;          /* attempts after the first; default 5 */
+	int retry_base_ms;        /* first backoff; default 200 */
+	int retry_max_ms;         /* backoff cap; default 20000 */
+	int retry_after_max_s;    /* longest Retry-After we wait; default 120 */
+	int connect_timeout_s;    /* default 30 */
+	int stall_timeout_s;      /* abort a transfer that moves no byte this long; default 60 */
+	int max_host_connections; /* per host; default 8 */
+	int trace;                /* log HTTP traffic (redacted); also REGVAULT_TRACE=1 */
+};
+
+#define REGISTRY_OPTIONS_INIT { NULL, NULL, NULL, 0, 5, 200, 20000, 120, 30, 60, 8, 0 }
+
+/* Creates the session (curl global init happens once, here). */
+int registry_session_new(registry_session **out, const struct registry_options *opts);
+/* Cancels what is still running and frees everything. NULL is a no-op. */
+void registry_session_free(registry_session *s);
+/* Drives every running transfer for at most timeout_ms (0: do what is
+ * ready and return). Returns how many are still running. */
+int registry_session_run(registry_session *s, int timeout_ms);
+
+/* A client for one registry ("reg.example.com", "127.0.0.1:5000",
+ * "docker.io"). No network until the first request. The client belongs to
+ * the session and must be closed before it. */
+int registry_client_open(registry_client **out, registry_session *s, const char *registry);
+void registry_client_close(registry_client *c);
+/* The registry name as given. */
+const char *registry_client_name(const registry_client *c);
+/* Forces basic credentials for this client (tests, --creds-file later);
+ * otherwise they come from the auth files. Copies the strings. */
+void registry_client_set_credentials(registry_client *c, const char *user, const char *secret);
+
+/* GET /v2/: picks the scheme and learns the auth challenge. Every other call
+ * does this on first use; call it to check reachability and credentials. */
+int registry_ping(registry_client *c);
+
+/* Every repository (_catalog, following Link pages). Sorted. */
+int registry_catalog(registry_client *c, struct strlist *out);
+/* Every tag of repo (tags/list, following Link pages; JSON null = none).
+ * Sorted. RV_ENOTFOUND for an unknown repository. */
+int registry_tags_list(registry_client *c, const char *repo, struct strlist *out);
+
+/* HEAD a manifest by tag or digest. */
+int registry_manifest_head(registry_client *c, const char *repo, const char *ref,
+                           struct oci_manifest_info *out);
+/* GET a manifest. By digest: the body must hash to it. By tag: the body
+ * must hash to Docker-Content-Digest when the registry sends one. The body
+ * is capped at OCI_MANIFEST_MAX. out_raw gets the bytes, out_info the
+ * digest (computed), media type (Content-Type) and size. */
+int registry_manifest_get_raw(registry_client *c, const char *repo, const char *ref,
+                              struct buf *out_raw, struct oci_manifest_info *out_info);
+/* GET and parse. */
+int registry_manifest_get(registry_client *c, const char *repo, const char *ref,
+                          struct oci_manifest **out);
+/* PUT raw bytes under ref (tag or digest) with the given Content-Type.
+ * The registry's Docker-Content-Digest, when sent, must match ours. */
+int registry_manifest_put(registry_client *c, const char *repo, const char *ref,
+                          const char *media_type, const void *raw, size_t len);
+/* DELETE by digest. distribution-spec: this removes every tag on that
+ * digest in the repository. A tag is refused with RV_EINVALID. */
+int registry_manifest_delete(registry_client *c, const char *repo, const char *digest);
+
+/* HEAD a blob; out_size may be NULL. */
+int registry_blob_head(registry_client *c, const char *repo, const char *digest,
+                       int64_t *out_size);
+/* GET a blob into sink, following redirects (without our credentials on
+ * another host), resuming with Range after a broken connection, hashing
+ * every byte. RV_EDIGEST when size or digest do not match d. */
+int registry_blob_get(registry_client *c, const char *repo,
+                      const struct oci_descriptor *d, const struct oci_sink *sink);
+/* Uploads a blob: POST, then one streamed PUT (chunk_size 0), or PATCH
+ * chunks of chunk_size bytes then PUT, always following the newest
+ * Location. Retries only when src can rewind. */
+int registry_blob_put(registry_client *c, const char *repo,
+                      const struct oci_descriptor *d, const struct oci_source *src,
+                      size_t chunk_size);
+/* Cross-repository mount. 0 when mounted; RV_ENOTFOUND when the registry
+ * declined (the upload session it opened instead is cancelled). */
+int registry_blob_mount(registry_client *c, const char *repo, const char *digest,
+                        const char *from_repo);
+int registry_blob_delete(registry_client *c, const char *repo, const char *digest);
+
+/* The referrers of digest as an OCI index: the referrers API when the
+ * registry has it, else the "<alg>-<hex>" fallback tag, else an empty
+ * index (distribution-spec "Unavailable Referrers API"). artifact_type may
+ * be NULL; when given, entries are filtered here if the registry did not. */
+int registry_referrers(registry_client *c, const char *repo, const char *digest,
+                       const char *artifact_type, struct oci_manifest **out_index);
+
+/* --- Concurrent transfers ------------------------------------------------ */
+
+/* Called once when an operation ends; rc is 0 or an RV_E* code, and
+ * registry_op_error() has the message. The op is freed after it returns. */
+typedef void (*registry_done_fn)(registry_op *op, int rc, void *ctx);
+
+/* Start a blob GET, a monolithic blob PUT, or a manifest HEAD on the
+ * session and return at once; `done` runs from inside
+ * registry_session_run(). *out (may be NULL) is the op, valid until done
+ * has run, for registry_op_resume(). Sinks and sources passed here may
+ * answer OCI_IO_PAUSE / OCI_IO_AGAIN (oci/store.h). */
+int registry_blob_get_start(registry_op **out, registry_client *c, const char *repo,
+                            const struct oci_descriptor *d, const struct oci_sink *sink,
+                            registry_done_fn done, void *ctx);
+int registry_blob_put_start(registry_op **out, registry_client *c, const char *repo,
+                            const struct oci_descriptor *d, const struct oci_source *src,
+                            registry_done_fn done, void *ctx);
+int registry_manifest_head_start(registry_op **out, registry_client *c, const char *repo,
+                                 const char *ref, struct oci_manifest_info *out_info,
+                                 registry_done_fn done, void *ctx);
+/* Un-pauses an op whose sink answered OCI_IO_PAUSE or whose source
+ * answered OCI_IO_AGAIN. */
+void registry_op_resume(registry_op *op);
+/* The message of a failed op (valid inside its done callback). */
+const char *registry_op_error(const registry_op *op);
+
+/* --- As a store ------------------------------------------------------------ */
+
+/* Wraps the client as an oci_store (oci/store.h). The store does not own
+ * the client. */
+int registry_store_new(struct oci_store **out, registry_client *c);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * fs.h — the few file-system operations regvault needs, with errors that
+ * name the path.
+ */
+#ifndef RV_UTIL_FS_H
+#define RV_UTIL_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "util/buf.h"
+
+/* Reads a whole file into out (appending). RV_ENOTFOUND when missing,
+ * RV_ETOOBIG over `max` bytes (0 = no cap), RV_ERROR otherwise; the message
+ * names the path. */
+int fs_read_file(struct buf *out, const char *path, size_t max);
+/* mkdir -p; new directories get `mode`. */
+int fs_mkdir_p(const char *path, mode_t mode);
+/* Writes to "<path>.tmp-<pid>", fsyncs, renames over path, fsyncs the dir. */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* 1 when the path exists (any type), 0 otherwise. */
+int fs_exists(const char *path);
+/* "a" + "/" + "b" without doubling the slash. Caller frees. */
+char *fs_path_join(const char *a, const char *b);
+/* $HOME, else the passwd entry; NULL when neither exists. Caller frees. */
+char *fs_home_dir(void);
+
+#endif
