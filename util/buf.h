@@ -27,7 +27,8 @@ void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 /* Empties without freeing. */
 void buf_reset(struct buf *b);
-/* Appends; RV_ETOOBIG (and b unchanged) when the cap would be exceeded. */
+/* Appends; RV_ETOOBIG (and b unchanged) when the cap would be exceeded,
+ * with the message "over the <max>-byte limit" for the caller to wrap. */
 int buf_add(struct buf *b, const void *data, size_t len);
 int buf_addstr(struct buf *b, const char *s);
 int buf_addch(struct buf *b, char c);

@@ -10,12 +10,14 @@
 #include "util/buf.h"
 
 /* Reads a whole file into out (appending). RV_ENOTFOUND when missing,
- * RV_ETOOBIG over `max` bytes (0 = no cap), RV_ERROR otherwise; the message
- * names the path. */
+ * RV_ETOOBIG over `max` bytes (0 = no cap) or out's own cap, RV_ERROR
+ * otherwise; the message names the path. On error out keeps its old length. */
 int fs_read_file(struct buf *out, const char *path, size_t max);
-/* mkdir -p; new directories get `mode`. */
+/* mkdir -p; new directories get exactly `mode` (chmod, not filtered by the
+ * umask); existing ones are left alone. */
 int fs_mkdir_p(const char *path, mode_t mode);
-/* Writes to "<path>.tmp-<pid>", fsyncs, renames over path, fsyncs the dir. */
+/* Writes to "<path>.tmp-<pid>", sets exactly `mode`, fsyncs, renames over
+ * path, fsyncs the dir. On failure path is untouched and the temp removed. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* 1 when the path exists (any type), 0 otherwise. */
 int fs_exists(const char *path);

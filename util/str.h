@@ -21,6 +21,11 @@ char *str_trim(char *s);
 int str_glob_match(const char *pattern, const char *s);
 /* 1 when s holds any of the glob characters * ? [ */
 int str_has_glob(const char *s);
+/* Copies s into out (outlen bytes) fit to quote in a one-line message:
+ * control characters become '?', and a string that does not fit is cut
+ * and ends in "...". Returns out. For untrusted input (references, digests,
+ * server replies) in error messages. */
+char *str_printable(char *out, size_t outlen, const char *s);
 /* Standard base64 with padding. */
 char *str_base64_encode(const void *data, size_t len);
 /* Decodes standard or URL-safe base64, padding optional; RV_EINVALID on junk. */
