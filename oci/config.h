@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 struct oci_config {
-	int64_t created;     /* epoch seconds; 0 when absent or unparsable */
+	int64_t created;     /* epoch seconds; 0 when absent, unparsable or before 1970 */
 	char *os;            /* NULL when absent */
 	char *architecture;
 	char *variant;
@@ -20,8 +20,9 @@ struct oci_config {
 /* Config blobs we parse are capped: they are JSON metadata, not data. */
 #define OCI_CONFIG_MAX ((size_t)8 << 20)
 
-/* Parses an image config (OCI or Docker). Unknown fields are ignored;
- * invalid JSON is RV_EINVALID. */
+/* Parses an image config (OCI or Docker). Unknown fields are ignored, and
+ * so are known ones of the wrong type; invalid JSON or a non-object is
+ * RV_EINVALID, over OCI_CONFIG_MAX RV_ETOOBIG. */
 int oci_config_parse(struct oci_config *out, const void *raw, size_t len);
 void oci_config_release(struct oci_config *c);
 

@@ -73,7 +73,7 @@ struct oci_manifest {
 	/* The body's mediaType, else the Content-Type given, else inferred
 	 * from the shape (manifests[] → OCI index, config+layers → OCI manifest). */
 	char *media_type;
-	unsigned char *raw;              /* exact bytes, owned */
+	unsigned char *raw;              /* exact bytes, owned; a NUL follows (not in raw_len) */
 	size_t raw_len;
 	char digest[OCI_DIGEST_MAX];     /* sha256 of raw */
 	char *artifact_type;             /* NULL when absent */
@@ -88,18 +88,25 @@ struct oci_manifest {
 };
 
 /* Parses raw (copied into the result) as a manifest or index.
- * content_type may be NULL. Refuses, with RV_EINVALID and a one-line
- * message naming the field: invalid JSON, duplicate keys, schemaVersion
+ * content_type may be NULL; one that names no manifest kind
+ * ("application/json") is ignored. Refuses, with RV_EINVALID and a one-line
+ * message naming the field ("manifest: layers[2].digest: invalid digest
+ * \"sha256:zz\""): invalid JSON, duplicate keys, a non-object, schemaVersion
  * other than 2, a descriptor without a valid digest/size/mediaType, a
- * body mediaType that contradicts content_type's kind. Over
- * OCI_MANIFEST_MAX: RV_ETOOBIG. Schema1: RV_EUNSUPPORTED. */
+ * platform without os/architecture, a body mediaType whose kind contradicts
+ * content_type's. Over OCI_MANIFEST_MAX: RV_ETOOBIG. RV_EUNSUPPORTED for
+ * schema1, a body mediaType naming no manifest kind, and descriptor digests
+ * of algorithms other than sha256/sha512 (we could not verify them).
+ * Unknown config/layer media types and artifactTypes are accepted
+ * (image-spec manifest.md). JSON null in an optional field reads as absent,
+ * in layers/manifests as an empty array. */
 int oci_manifest_parse(struct oci_manifest **out, const void *raw, size_t len,
                        const char *content_type);
 void oci_manifest_free(struct oci_manifest *m);
 
 /* The value of key, NULL when absent. */
 const char *oci_annotation_get(const struct oci_kv *kv, size_t n, const char *key);
-/* "os/arch[/variant]"; caller frees. */
+/* "os/arch[/variant]"; "" for NULL. Caller frees. */
 char *oci_platform_string(const struct oci_platform *p);
 /* 1 for layers that must not be uploaded (foreign Docker layers, OCI
  * non-distributable types, any descriptor with urls). */

@@ -9,7 +9,9 @@
  *
  * The first path component is a registry when it is "localhost", holds a
  * '.' or ':', or starts with '['. "index.docker.io" becomes "docker.io";
- * single-component names on docker.io get "library/".
+ * single-component names on docker.io get "library/". (Docker also takes an
+ * uppercase first component as a host; we do not, so "Foo/bar" is refused
+ * with "repository must be lowercase".)
  */
 #ifndef RV_OCI_REFERENCE_H
 #define RV_OCI_REFERENCE_H
@@ -24,8 +26,11 @@ struct oci_ref {
 #define OCI_REF_INIT { NULL, NULL, NULL, NULL }
 
 enum {
-	/* A string with no '/' that looks like a host ("reg.io", "localhost:5000")
-	 * is a registry alone, repository NULL. Used by `ls HOST` and SOURCEs. */
+	/* A string with no '/' or '@' that is clearly a host is a registry
+	 * alone, repository NULL: "localhost", "[::1]" or a dotted name, each
+	 * with an optional numeric port ("reg.io", "localhost:5000"). Anything
+	 * else stays an image: "alpine:3.19", and also "myreg:5000" (Docker
+	 * reads that as image myreg, tag 5000). Used by `ls HOST` and SOURCEs. */
 	OCI_REF_HOST_OK = 1 << 0,
 	/* Add tag "latest" when neither tag nor digest is given. */
 	OCI_REF_DEFAULT_TAG = 1 << 1,

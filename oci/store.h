@@ -116,8 +116,10 @@ int oci_store_referrers(struct oci_store *s, const char *repo, const char *diges
 /* NULL is a no-op. */
 void oci_store_close(struct oci_store *s);
 
-/* Reads a whole blob into out, capped at max bytes (RV_ETOOBIG beyond),
- * verified. For configs and other small JSON blobs. */
+/* Reads a whole blob into out (appending), capped at max bytes (RV_ETOOBIG
+ * beyond: checked against d->size first, and again as bytes arrive), then
+ * verified: size, and digest re-hashed here (RV_EDIGEST). On any error out
+ * keeps its old length. For configs and other small JSON blobs. */
 int oci_store_blob_read(struct oci_store *s, const char *repo,
                         const struct oci_descriptor *d, struct buf *out, size_t max);
 
