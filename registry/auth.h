@@ -26,9 +26,13 @@ struct auth_challenge {
 /* Parses one WWW-Authenticate header value, which may hold several
  * challenges ("Bearer realm=…,service=…, Basic realm=…"). Quoted strings may
  * contain commas, colons, spaces and backslash escapes; parameter names are
- * case-insensitive; unknown parameters and schemes are kept/ignored, never
- * an error. *out is a new array of *n challenges (caller releases each and
- * frees the array). RV_EINVALID when the value is not a challenge list. */
+ * case-insensitive; the first of duplicate parameters wins; unknown
+ * parameters and token68 are ignored; unknown schemes are returned (the
+ * caller skips them). A malformed element costs only itself: parsing
+ * resumes at the next comma outside quotes. Unquoted values may be bare
+ * URLs (realm=https://…). *out is a new array of *n challenges (caller
+ * releases each and frees the array). RV_EINVALID when no challenge at all
+ * can be read (*out NULL, *n 0). */
 int auth_challenge_parse(struct auth_challenge **out, size_t *n, const char *value);
 void auth_challenge_release(struct auth_challenge *c);
 
@@ -40,7 +44,10 @@ char *auth_scope_repository(const char *repo, const char *actions);
  * holding space-separated scopes), merging actions of the same resource
  * ("repository:a:pull" + "repository:a:push" → "repository:a:pull,push").
  * Resource names may contain ':' (host:port/…): split at the first and last
- * ':'. Result is sorted, so equal sets give equal strings (cache keys). */
+ * ':'. Result is sorted, so equal sets give equal strings (cache keys).
+ * Scopes with fewer than two ':' are kept verbatim; a scope whose actions
+ * are empty ("repository:a:") is dropped. RV_ETOOBIG (set unchanged) when
+ * the result exceeds set's cap. */
 int auth_scope_merge(struct buf *set, const char *add);
 
 /* --- Tokens (docs/spec/auth/token.md, oauth.md) ------------------------- */
@@ -48,11 +55,12 @@ int auth_scope_merge(struct buf *set, const char *add);
 struct auth_token {
 	char *token;             /* "token", else "access_token" */
 	char *refresh_token;     /* NULL unless given */
-	int64_t expires_in;      /* seconds, at least 60 (the spec's floor) */
+	int64_t expires_in;      /* seconds as given (60 when absent or not positive), at most INT32_MAX */
 };
 
 /* Parses a token server response body. RV_EINVALID when it is not JSON or
- * holds neither token nor access_token. */
+ * holds neither token nor access_token (a non-empty string); RV_ETOOBIG
+ * over 1 MiB. Error messages never quote the body. */
 int auth_token_parse(struct auth_token *out, const char *body, size_t len);
 void auth_token_release(struct auth_token *t);
 /* The GET token URL: realm + "?service=…&scope=…&scope=…" (one scope
@@ -75,33 +83,55 @@ struct creds {
 #define CREDS_INIT { NULL, NULL, NULL, NULL }
 
 /* Finds credentials for `registry` (host[:port] as the user wrote it;
- * "docker.io" also matches "https://index.docker.io/v1/") and repository
- * `repo` (may be NULL). Search order, first hit wins:
- *   authfile if non-NULL (and only it), else
+ * "docker.io", "index.docker.io" and "registry-1.docker.io" are one
+ * registry, which also matches "https://index.docker.io/v1/") and
+ * repository `repo` (may be NULL). Search order, first hit wins:
+ *   authfile if non-NULL (and only it; missing is an error, RV_ERROR), else
  *   $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
  *   ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json,
+ *   $DOCKER_AUTH_CONFIG (JSON text; only "auth" is read, no helpers),
  *   ${DOCKER_CONFIG:-~/.docker}/config.json.
- * In each file: auths keys match exactly, by namespace (host/ns/repo →
- * host/ns → host) and after stripping scheme and path from URL-form keys;
- * "auth" is base64(user:pass); credHelpers[host], else credsStore, runs
- * docker-credential-<name> get (host on stdin, never in argv).
+ * A missing or empty file is skipped; unset variables are skipped.
+ * In each file, in this order:
+ *   1. credHelpers[host] runs docker-credential-<name> get; its answer is
+ *      final (not found there = anonymous, as docker does);
+ *   2. auths: exact keys, by namespace (host/ns/repo → host/ns → host),
+ *      then URL-form keys ("https://host/v1/") reduced to their host;
+ *      "auth" is base64(user:pass) split at the first ':' (NULs around the
+ *      password trimmed), else "username"+"password"; "identitytoken",
+ *      "registrytoken". An entry with none of these ({}) counts as absent;
+ *   3. credsStore runs its helper.
+ * Helpers get the host on stdin ("https://index.docker.io/v1/" for the Hub),
+ * never in argv or the environment.
  * 0 with *out filled, RV_ENOTFOUND when nothing applies (anonymous), other
- * codes when a file or helper is broken (the message names the file). */
+ * codes when a file or helper is broken: broken JSON, a wrong type, bad
+ * base64 (the message names the file and key, never a secret). */
 int creds_lookup(struct creds *out, const char *authfile, const char *registry,
                  const char *repo);
-/* Runs "docker-credential-<helper> get" with server on stdin and parses its
- * JSON. RV_ENOTFOUND when the helper says it has nothing. */
+/* Runs "docker-credential-<helper> get" (found on $PATH, empty entries
+ * skipped) with server on stdin and parses its JSON {"Username","Secret"};
+ * Username "<token>" makes Secret the identity token. RV_ENOTFOUND when the
+ * helper says "credentials not found" or gives an empty Secret. RV_EINVALID
+ * for a bad helper name or unreadable output, RV_ERROR when it is missing,
+ * fails, or runs longer than $REGVAULT_CRED_HELPER_TIMEOUT_MS (default
+ * 30000; then it and its process group are killed). Messages name the
+ * helper and may quote its first stdout line on failure, never a secret. */
 int creds_helper_get(struct creds *out, const char *helper, const char *server);
 void creds_release(struct creds *c);
 
 /* --- Trace redaction ---------------------------------------------------- */
 
-/* A copy of one HTTP header line safe to log: Authorization and
- * Proxy-Authorization values become "<redacted>". Caller frees. */
+/* A copy of one HTTP header line (or a block of lines, each handled alone)
+ * safe to log: Authorization and Proxy-Authorization values become
+ * "<redacted>" after the scheme word ("Authorization: Bearer <redacted>");
+ * Cookie and Set-Cookie values become "<redacted>". Caller frees. */
 char *auth_redact_header(const char *line);
-/* A copy of a response body safe to log: the values of "token",
- * "access_token", "refresh_token" and "password" JSON members become
- * "<redacted>" (works on truncated or invalid JSON too). Caller frees. */
+/* A copy of a body safe to log: the string values of the JSON members
+ * token, access_token, refresh_token, password, identitytoken and Secret
+ * (names compared case-insensitively, escapes decoded) become "<redacted>"
+ * (works on truncated or invalid JSON too); a body that does not start
+ * with '{' or '[' also has those x-www-form-urlencoded fields redacted.
+ * NUL bytes become '?'. Caller frees. */
 char *auth_redact_body(const char *body, size_t len);
 
 #endif

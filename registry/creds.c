@@ -1,2 +1,875 @@
-/* placeholder: being written */
-typedef int rv_placeholder_creds;
+/*
+ * creds.c — credentials from containers auth.json, docker config.json,
+ * $DOCKER_AUTH_CONFIG and docker-credential-* helpers.
+ *
+ * The rules follow containers-auth.json(5) and containers/image
+ * pkg/docker/config (namespace keys, URL-form keys), and the docker CLI
+ * (cli/config/configfile, credentials/native_store.go) for docker.io's
+ * "https://index.docker.io/v1/" key and the helper protocol
+ * (docker-credential-helpers client/client.go).
+ *
+ * Secrets never reach an error message, a log line, or a helper's argv or
+ * environment; what we decoded is wiped before it is freed.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "registry/auth.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/strlist.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define CRED_FILE_MAX (4 * 1024 * 1024)
+#define HELPER_OUT_MAX (64 * 1024)
+#define HELPER_ERR_MAX 4096
+#define HELPER_TIMEOUT_MS_DEFAULT 30000
+#define HELPER_TIMEOUT_MS_MAX 3600000
+
+/* docker CLI's key for Docker Hub, in config.json and in helpers. */
+#define HUB_KEY "https://index.docker.io/v1/"
+
+/* Internal: an explicit credHelpers entry found nothing; stop searching. */
+#define STOP_ANONYMOUS 1
+
+static void free_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void wipe_and_release(struct buf *b)
+{
+	if (b->ptr)
+		explicit_bzero(b->ptr, b->alloc);
+	buf_release(b);
+}
+
+void creds_release(struct creds *c)
+{
+	if (!c)
+		return;
+	free_secret(c->username);
+	free_secret(c->password);
+	free_secret(c->identity_token);
+	free_secret(c->registry_token);
+	memset(c, 0, sizeof(*c));
+}
+
+/* --- Credential helpers ------------------------------------------------- */
+
+/* REGVAULT_CRED_HELPER_TIMEOUT_MS (documented in auth.h), else 30 s. */
+static int64_t helper_timeout_ms(void)
+{
+	const char *s = getenv("REGVAULT_CRED_HELPER_TIMEOUT_MS");
+	int64_t v;
+
+	if (s && *s && !str_to_int64(s, &v) && v > 0 && v <= HELPER_TIMEOUT_MS_MAX)
+		return v;
+	return HELPER_TIMEOUT_MS_DEFAULT;
+}
+
+/* Helper names come from config files: no paths, no shell characters. */
+static int helper_name_ok(const char *name)
+{
+	if (!*name || *name == '.')
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return 0;
+	return 1;
+}
+
+/*
+ * Looks the program up on $PATH ourselves rather than via execvp, so a
+ * missing helper is a clear error before we fork. Empty PATH entries
+ * (meaning ".") are skipped: a helper is never run from the working dir.
+ */
+static char *find_on_path(const char *prog)
+{
+	const char *path = getenv("PATH"), *p;
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; *p;) {
+		size_t len = strcspn(p, ":");
+
+		if (len) {
+			char *dir = xstrndup(p, len);
+			char *full = fs_path_join(dir, prog);
+			struct stat st;
+
+			free(dir);
+			if (!stat(full, &st) && S_ISREG(st.st_mode) && !access(full, X_OK))
+				return full;
+			free(full);
+		}
+		p += len + (p[len] ? 1 : 0);
+	}
+	return NULL;
+}
+
+/* Moves fd out of 0..2 so the child's dup2 calls cannot clobber it. */
+static int fd_above_stdio(int fd)
+{
+	int moved;
+
+	if (fd > 2)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return moved;
+}
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+struct helper_run {
+	const char *display;   /* "docker-credential-<name>", for messages */
+	pid_t pid;
+	int in, out, err;      /* our ends; -1 once closed */
+	const char *input;     /* stdin for the helper: the server URL */
+	size_t input_len, input_off;
+	struct buf stdout_buf;
+	struct buf stderr_buf;
+	int status;
+	int reaped;            /* waitpid() has collected it */
+};
+
+/*
+ * In the child, between fork and exec: async-signal-safe calls only (the
+ * parent may have threads, e.g. curl's resolver). The helper gets its own
+ * process group so a timeout can kill the shell script and its children.
+ */
+static RV_NORETURN void helper_child(const char *path, char *const argv[], int in, int out,
+                                     int err, int max_fd)
+{
+	setpgid(0, 0);
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(127);
+	if (close_range(3, ~0U, 0) < 0)
+		for (int fd = 3; fd < max_fd; fd++)
+			close(fd);
+	execv(path, argv);
+	_exit(127);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int helper_spawn(struct helper_run *r, const char *path)
+{
+	char *argv[] = { (char *)r->display, (char *)"get", NULL };
+	int sv[2] = { -1, -1 }, po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	long open_max = sysconf(_SC_OPEN_MAX);
+	int max_fd = open_max > 0 && open_max < 65536 ? (int)open_max : 65536, saved;
+
+	/* stdin is a socket so that writing to a helper that exits without
+	 * reading gives EPIPE through MSG_NOSIGNAL, not a SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+		goto fail;
+	for (int i = 0; i < 2; i++) {
+		sv[i] = fd_above_stdio(sv[i]);
+		po[i] = fd_above_stdio(po[i]);
+		pe[i] = fd_above_stdio(pe[i]);
+	}
+	if (sv[0] < 0 || sv[1] < 0 || po[0] < 0 || po[1] < 0 || pe[0] < 0 || pe[1] < 0)
+		goto fail;
+	r->pid = fork();
+	if (r->pid < 0)
+		goto fail;
+	if (r->pid == 0)
+		helper_child(path, argv, sv[1], po[1], pe[1], max_fd);
+	setpgid(r->pid, r->pid); /* also here: no race with our kill() */
+	close(sv[1]);
+	close(po[1]);
+	close(pe[1]);
+	r->in = sv[0];
+	r->out = po[0];
+	r->err = pe[0];
+	set_nonblock(r->out);
+	set_nonblock(r->err);
+	return 0;
+fail:
+	saved = errno;
+	for (int i = 0; i < 2; i++) {
+		close_fd(&sv[i]);
+		close_fd(&po[i]);
+		close_fd(&pe[i]);
+	}
+	return error_set(RV_ERROR, "credential helper \"%s\": cannot start: %s", r->display,
+	                 strerror(saved));
+}
+
+static void helper_write(struct helper_run *r)
+{
+	while (r->in >= 0 && r->input_off < r->input_len) {
+		ssize_t w = send(r->in, r->input + r->input_off, r->input_len - r->input_off,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (w < 0) { /* EPIPE: the helper does not read stdin; its choice */
+			close_fd(&r->in);
+			return;
+		}
+		r->input_off += (size_t)w;
+	}
+	close_fd(&r->in); /* EOF tells the helper the URL is complete */
+}
+
+/* Reads what is there; 0 on EOF (fd closed), 1 to continue, <0 over cap. */
+static int helper_read(int *fd, struct buf *b, size_t cap, int drop_excess)
+{
+	char tmp[4096];
+
+	for (;;) {
+		ssize_t n = read(*fd, tmp, sizeof(tmp));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 1;
+		if (n <= 0) {
+			close_fd(fd);
+			return 0;
+		}
+		if (b->len + (size_t)n > cap) {
+			if (!drop_excess)
+				return -1;
+			n = (ssize_t)(cap - b->len);
+		}
+		buf_add(b, tmp, (size_t)n);
+	}
+}
+
+static void helper_kill(struct helper_run *r)
+{
+	if (r->pid <= 0 || r->reaped)
+		return;
+	kill(-r->pid, SIGKILL);
+	kill(r->pid, SIGKILL);
+	while (waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
+		;
+	r->reaped = 1;
+}
+
+static int helper_timed_out(const struct helper_run *r, int64_t timeout)
+{
+	return error_set(RV_ERROR, "credential helper \"%s\": timed out after %lld ms",
+	                 r->display, (long long)timeout);
+}
+
+/*
+ * Feeds stdin and drains stdout/stderr until the helper has exited. We
+ * wait for the exit, not for EOF: a helper may leave a daemon behind
+ * (gpg-agent under "pass") that still holds a pipe open. Whatever the helper
+ * wrote before exiting is in the pipe, read by the final drain.
+ */
+static int helper_io(struct helper_run *r, int64_t deadline, int64_t timeout)
+{
+	while (!r->reaped) {
+		struct pollfd pfd[3];
+		nfds_t n = 0;
+		int64_t left = deadline - time_mono_ms();
+		int wait_ms;
+		pid_t w;
+
+		if (left <= 0)
+			return helper_timed_out(r, timeout);
+		if (r->in >= 0)
+			pfd[n++] = (struct pollfd){ .fd = r->in, .events = POLLOUT };
+		if (r->out >= 0)
+			pfd[n++] = (struct pollfd){ .fd = r->out, .events = POLLIN };
+		if (r->err >= 0)
+			pfd[n++] = (struct pollfd){ .fd = r->err, .events = POLLIN };
+		/* With a pipe closed, exit may come without a poll event: look often. */
+		wait_ms = r->out < 0 || r->err < 0 ? 10 : 1000;
+		if (left < wait_ms)
+			wait_ms = (int)left;
+		if (poll(pfd, n, wait_ms) < 0 && errno != EINTR)
+			return error_set(RV_ERROR, "credential helper \"%s\": poll: %s", r->display,
+			                 strerror(errno));
+		helper_write(r);
+		if (r->out >= 0 && helper_read(&r->out, &r->stdout_buf, HELPER_OUT_MAX, 0) < 0)
+			return error_set(RV_ERROR, "credential helper \"%s\": output over %d bytes",
+			                 r->display, HELPER_OUT_MAX);
+		if (r->err >= 0)
+			helper_read(&r->err, &r->stderr_buf, HELPER_ERR_MAX, 1);
+		w = waitpid(r->pid, &r->status, WNOHANG);
+		if (w == r->pid)
+			r->reaped = 1;
+		else if (w < 0 && errno != EINTR)
+			return error_set(RV_ERROR, "credential helper \"%s\": waitpid: %s", r->display,
+			                 strerror(errno));
+	}
+	if (r->out >= 0 && helper_read(&r->out, &r->stdout_buf, HELPER_OUT_MAX, 0) < 0)
+		return error_set(RV_ERROR, "credential helper \"%s\": output over %d bytes",
+		                 r->display, HELPER_OUT_MAX);
+	if (r->err >= 0)
+		helper_read(&r->err, &r->stderr_buf, HELPER_ERR_MAX, 1);
+	return 0;
+}
+
+/*
+ * The first line of a failing helper's stdout (the protocol puts its error
+ * message there), printable ASCII only and short, for the error message.
+ * A failing helper has no secret to give, and we never echo its stdin.
+ */
+static char *helper_complaint(const struct buf *b)
+{
+	const char *p = buf_cstr(b);
+	struct buf out = BUF_INIT;
+
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	for (; *p && *p != '\n' && *p != '\r' && out.len < 160; p++)
+		buf_addch(&out, isprint((unsigned char)*p) ? *p : '?');
+	if (*p && *p != '\n' && *p != '\r')
+		buf_addstr(&out, "...");
+	return buf_detach(&out, NULL);
+}
+
+static int helper_exit_error(struct helper_run *r, const char *server)
+{
+	char *why = helper_complaint(&r->stdout_buf);
+	int ret;
+
+	if (WIFEXITED(r->status))
+		ret = error_set(RV_ERROR, "credential helper \"%s\" get for \"%s\": exit status %d%s%s",
+		                r->display, server, WEXITSTATUS(r->status), *why ? ": " : "", why);
+	else
+		ret = error_set(RV_ERROR, "credential helper \"%s\" get for \"%s\": killed by signal %d",
+		                r->display, server, WTERMSIG(r->status));
+	free(why);
+	return ret;
+}
+
+/*
+ * stdout is {"ServerURL":…,"Username":…,"Secret":…}; Username "<token>"
+ * means Secret is an identity token (docker CLI native_store.go).
+ */
+static int helper_parse(struct creds *out, struct helper_run *r, const char *server)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(r->stdout_buf.ptr ? r->stdout_buf.ptr : "", r->stdout_buf.len,
+	                          0, &jerr);
+	const char *user, *secret;
+	int ret = 0;
+
+	if (!root || !json_is_object(root)) {
+		json_decref(root);
+		return error_set(RV_EINVALID, "credential helper \"%s\" get for \"%s\": invalid output",
+		                 r->display, server);
+	}
+	user = json_string_value(json_object_get(root, "Username"));
+	secret = json_string_value(json_object_get(root, "Secret"));
+	if (!secret || (user == NULL && json_object_get(root, "Username")))
+		ret = error_set(RV_EINVALID, "credential helper \"%s\" get for \"%s\": invalid output",
+		                r->display, server);
+	else if (!*secret)
+		ret = error_set(RV_ENOTFOUND, "credential helper \"%s\" has nothing for \"%s\"",
+		                r->display, server);
+	else if (user && !strcmp(user, "<token>"))
+		out->identity_token = xstrdup(secret);
+	else {
+		out->username = xstrdup(user ? user : "");
+		out->password = xstrdup(secret);
+	}
+	json_decref(root);
+	return ret;
+}
+
+static int helper_finish(struct creds *out, struct helper_run *r, const char *server)
+{
+	if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0)
+		return helper_parse(out, r, server);
+	/* docker-credential-helpers: "credentials not found in native keychain" */
+	if (strstr(buf_cstr(&r->stdout_buf), "credentials not found"))
+		return error_set(RV_ENOTFOUND, "credential helper \"%s\" has nothing for \"%s\"",
+		                 r->display, server);
+	return helper_exit_error(r, server);
+}
+
+int creds_helper_get(struct creds *out, const char *helper, const char *server)
+{
+	struct helper_run r = { NULL, -1, -1, -1, -1, server, strlen(server), 0,
+	                        BUF_INIT, BUF_INIT, 0, 0 };
+	int64_t timeout = helper_timeout_ms(), deadline;
+	char *display = NULL, *path = NULL;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!helper_name_ok(helper))
+		return error_set(RV_EINVALID, "credential helper name \"%s\" is not valid", helper);
+	display = xasprintf("docker-credential-%s", helper);
+	r.display = display;
+	path = find_on_path(display);
+	if (!path) {
+		ret = error_set(RV_ERROR, "credential helper \"%s\" not found on PATH", display);
+		goto done;
+	}
+	ret = helper_spawn(&r, path);
+	if (ret)
+		goto done;
+	deadline = time_mono_ms() + timeout;
+	ret = helper_io(&r, deadline, timeout);
+	if (ret) {
+		helper_kill(&r);
+		goto done;
+	}
+	if (r.stderr_buf.len) {
+		char *line = helper_complaint(&r.stderr_buf);
+
+		log_debug("credential helper \"%s\" said on stderr: %s", display, line);
+		free(line);
+	}
+	ret = helper_finish(out, &r, server);
+done:
+	close_fd(&r.in);
+	close_fd(&r.out);
+	close_fd(&r.err);
+	wipe_and_release(&r.stdout_buf);
+	buf_release(&r.stderr_buf);
+	if (ret)
+		creds_release(out);
+	free(path);
+	free(display);
+	return ret;
+}
+
+/* --- Which key, which helper -------------------------------------------- */
+
+struct lookup {
+	const char *registry;   /* as the user wrote it */
+	const char *host;       /* for normalised keys: "docker.io" for the Hub */
+	const char *server;     /* what helpers get on stdin */
+	int hub;
+	struct strlist keys;    /* exact auths keys, most specific first */
+};
+
+static int is_hub(const char *host)
+{
+	return !strcmp(host, "docker.io") || !strcmp(host, "index.docker.io") ||
+	       !strcmp(host, "registry-1.docker.io");
+}
+
+/* host/ns/repo, host/ns, …: containers-auth.json(5) namespace keys. */
+static void add_namespace_keys(struct strlist *keys, const char *host, const char *repo)
+{
+	char *key = xasprintf("%s/%s", host, repo);
+	size_t host_len = strlen(host);
+	char *slash;
+
+	/* Stops before cutting the key down to the bare host (added apart). */
+	while ((slash = strrchr(key, '/')) && (size_t)(slash - key) >= host_len) {
+		if (!strlist_contains(keys, key))
+			strlist_add(keys, key);
+		*slash = '\0';
+	}
+	free(key);
+}
+
+static void add_key(struct strlist *keys, const char *key)
+{
+	if (!strlist_contains(keys, key))
+		strlist_add(keys, key);
+}
+
+static void lookup_init(struct lookup *lk, const char *registry, const char *repo)
+{
+	memset(lk, 0, sizeof(*lk));
+	lk->registry = registry;
+	lk->hub = is_hub(registry);
+	lk->host = lk->hub ? "docker.io" : registry;
+	lk->server = lk->hub ? HUB_KEY : registry;
+	if (repo && *repo) {
+		if (lk->hub)
+			add_namespace_keys(&lk->keys, "docker.io", repo);
+		add_namespace_keys(&lk->keys, registry, repo);
+	}
+	add_key(&lk->keys, registry);
+	if (lk->hub) {
+		add_key(&lk->keys, "docker.io");
+		add_key(&lk->keys, HUB_KEY);
+		add_key(&lk->keys, "index.docker.io");
+		add_key(&lk->keys, "registry-1.docker.io");
+	}
+}
+
+/*
+ * containers/image normalizeAuthFileKey: a URL-form key
+ * ("https://reg.example.com/v1/") is reduced to its host; Hub aliases become
+ * "docker.io". Keys without a scheme are compared as they are.
+ */
+static int key_matches_host(const char *key, const struct lookup *lk)
+{
+	const char *k = key;
+	size_t len;
+	char *host;
+	int match;
+
+	if (str_has_prefix(k, "https://"))
+		k += 8;
+	else if (str_has_prefix(k, "http://"))
+		k += 7;
+	else
+		return 0;
+	len = strcspn(k, "/");
+	host = xstrndup(k, len);
+	match = !strcmp(is_hub(host) ? "docker.io" : host, lk->host);
+	free(host);
+	return match;
+}
+
+static json_t *find_entry(json_t *auths, const struct lookup *lk, const char **key_out)
+{
+	const char *key;
+	json_t *v;
+
+	for (size_t i = 0; i < lk->keys.n; i++) {
+		v = json_object_get(auths, lk->keys.v[i]);
+		if (v) {
+			*key_out = lk->keys.v[i];
+			return v;
+		}
+	}
+	/* File order (jansson keeps it), so the first such key wins. */
+	json_object_foreach(auths, key, v) {
+		if (key_matches_host(key, lk)) {
+			*key_out = key;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* credHelpers is keyed by bare host (no namespaces, containers-auth.json(5)). */
+static json_t *find_cred_helper(json_t *helpers, const struct lookup *lk)
+{
+	static const char *const hub_keys[] = { "docker.io", HUB_KEY, "index.docker.io",
+		                                "registry-1.docker.io" };
+	json_t *v = json_object_get(helpers, lk->registry);
+
+	for (size_t i = 0; !v && lk->hub && i < sizeof(hub_keys) / sizeof(hub_keys[0]); i++)
+		v = json_object_get(helpers, hub_keys[i]);
+	return v;
+}
+
+/* --- Entries ------------------------------------------------------------ */
+
+/*
+ * "auth" is base64("user:password"), split at the first ':' (a password may
+ * hold colons); docker trims NULs around the password (CLI decodeAuth).
+ */
+static int decode_auth(struct creds *out, const char *auth, const char *what, const char *key)
+{
+	struct buf raw = BUF_INIT;
+	char *trimmed = xstrdup(auth), *colon;
+	size_t ulen, plen;
+	const char *pass;
+	int ret = 0;
+
+	if (str_base64_decode(&raw, str_trim(trimmed)) ||
+	    !(colon = memchr(raw.ptr ? raw.ptr : "", ':', raw.len))) {
+		ret = error_set(RV_EINVALID, "%s: entry \"%s\": \"auth\" is not base64 of user:password",
+		                what, key);
+		goto done;
+	}
+	ulen = (size_t)(colon - raw.ptr);
+	pass = colon + 1;
+	plen = raw.len - ulen - 1;
+	while (plen && pass[plen - 1] == '\0')
+		plen--;
+	while (plen && *pass == '\0') {
+		pass++;
+		plen--;
+	}
+	if (memchr(raw.ptr, '\0', ulen) || memchr(pass, '\0', plen)) {
+		ret = error_set(RV_EINVALID, "%s: entry \"%s\": \"auth\" holds a NUL byte", what, key);
+		goto done;
+	}
+	out->username = xstrndup(raw.ptr, ulen);
+	out->password = xstrndup(pass, plen);
+done:
+	explicit_bzero(trimmed, strlen(trimmed));
+	free(trimmed);
+	wipe_and_release(&raw);
+	return ret;
+}
+
+static int get_string(const char **out, json_t *obj, const char *name, const char *what,
+                      const char *key)
+{
+	json_t *v = json_object_get(obj, name);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return error_set(RV_EINVALID, "%s: entry \"%s\": \"%s\" is not a string", what, key,
+		                 name);
+	*out = *json_string_value(v) ? json_string_value(v) : NULL;
+	return 0;
+}
+
+/*
+ * One auths entry. 0 with out filled; RV_ENOTFOUND when it holds nothing
+ * usable ({} marks "the helper has it"). auth_only: $DOCKER_AUTH_CONFIG,
+ * where the docker CLI reads nothing but "auth".
+ */
+static int decode_entry(struct creds *out, json_t *e, const char *what, const char *key,
+                        int auth_only)
+{
+	const char *auth, *user, *pass, *idtok, *regtok;
+	int ret;
+
+	if (!json_is_object(e))
+		return error_set(RV_EINVALID, "%s: entry \"%s\" is not an object", what, key);
+	if ((ret = get_string(&auth, e, "auth", what, key)))
+		return ret;
+	if (auth && (ret = decode_auth(out, auth, what, key)))
+		return ret;
+	if (auth_only)
+		return auth ? 0 : RV_ENOTFOUND;
+	if ((ret = get_string(&user, e, "username", what, key)) ||
+	    (ret = get_string(&pass, e, "password", what, key)) ||
+	    (ret = get_string(&idtok, e, "identitytoken", what, key)) ||
+	    (ret = get_string(&regtok, e, "registrytoken", what, key)))
+		return ret;
+	if (!auth && user && pass) { /* docker CLI reads these when "auth" is absent */
+		out->username = xstrdup(user);
+		out->password = xstrdup(pass);
+	}
+	out->identity_token = xstrdup_or_null(idtok);
+	out->registry_token = xstrdup_or_null(regtok);
+	return out->username || out->identity_token || out->registry_token ? 0 : RV_ENOTFOUND;
+}
+
+static int get_helper_name(const char **out, json_t *v, const char *what, const char *field)
+{
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return error_set(RV_EINVALID, "%s: \"%s\" is not a string", what, field);
+	*out = *json_string_value(v) ? json_string_value(v) : NULL;
+	return 0;
+}
+
+/* credHelpers[host]: its answer is final, as in docker and containers/image. */
+static int lookup_cred_helper(struct creds *out, json_t *root, const char *what,
+                              const struct lookup *lk)
+{
+	json_t *helpers = json_object_get(root, "credHelpers");
+	const char *name;
+	int ret;
+
+	if (!helpers || json_is_null(helpers))
+		return RV_ENOTFOUND;
+	if (!json_is_object(helpers))
+		return error_set(RV_EINVALID, "%s: \"credHelpers\" is not an object", what);
+	if ((ret = get_helper_name(&name, find_cred_helper(helpers, lk), what, "credHelpers")))
+		return ret;
+	if (!name)
+		return RV_ENOTFOUND;
+	ret = creds_helper_get(out, name, lk->server);
+	return ret == RV_ENOTFOUND ? STOP_ANONYMOUS : ret;
+}
+
+/*
+ * One parsed file (or $DOCKER_AUTH_CONFIG, env: "auth" only, no helpers).
+ * Order: credHelpers[host], a usable auths entry, credsStore. We take a
+ * usable entry before credsStore (containers/image does; docker asks the
+ * store first, but writes no "auth" to a file that has one).
+ * 0 on a hit, RV_ENOTFOUND to try the next source, STOP_ANONYMOUS, or an error.
+ */
+static int lookup_config(struct creds *out, json_t *root, const char *what,
+                         const struct lookup *lk, int env)
+{
+	json_t *auths, *entry = NULL;
+	const char *helper, *key = NULL;
+	int ret;
+
+	if (!json_is_object(root))
+		return error_set(RV_EINVALID, "%s: not a JSON object", what);
+	auths = json_object_get(root, "auths");
+	if (auths && !json_is_null(auths) && !json_is_object(auths))
+		return error_set(RV_EINVALID, "%s: \"auths\" is not an object", what);
+	if (!env && (ret = lookup_cred_helper(out, root, what, lk)) != RV_ENOTFOUND)
+		return ret;
+	if (json_is_object(auths))
+		entry = find_entry(auths, lk, &key);
+	if (entry && (ret = decode_entry(out, entry, what, key, env)) != RV_ENOTFOUND)
+		return ret;
+	creds_release(out);
+	if (env)
+		return RV_ENOTFOUND;
+	if ((ret = get_helper_name(&helper, json_object_get(root, "credsStore"), what,
+	                           "credsStore")))
+		return ret;
+	return helper ? creds_helper_get(out, helper, lk->server) : RV_ENOTFOUND;
+}
+
+/* --- Sources ------------------------------------------------------------ */
+
+static int is_blank(const struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if (!isspace((unsigned char)b->ptr[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * Parses JSON text from a credentials source. jansson's error text quotes
+ * the input ("near '…'"), which may be a password: give the position only.
+ * An empty text is an empty config, as docker and containers/image read it.
+ */
+static int lookup_text(struct creds *out, const struct buf *text, const char *what,
+                       const struct lookup *lk, int env)
+{
+	json_error_t jerr;
+	json_t *root;
+	int ret;
+
+	if (is_blank(text))
+		return RV_ENOTFOUND;
+	root = json_loadb(text->ptr, text->len, 0, &jerr);
+	if (!root)
+		return error_set(RV_EINVALID, "%s: invalid JSON (line %d, column %d)", what,
+		                 jerr.line, jerr.column);
+	ret = lookup_config(out, root, what, lk, env);
+	json_decref(root);
+	return ret;
+}
+
+/* required: --authfile, whose absence is the user's mistake, not "anonymous". */
+static int lookup_file(struct creds *out, const char *path, const struct lookup *lk,
+                       int required)
+{
+	struct buf text = BUF_INIT;
+	char *what;
+	int ret = fs_read_file(&text, path, CRED_FILE_MAX);
+
+	if (ret == RV_ENOTFOUND) {
+		buf_release(&text);
+		if (required)
+			return error_set(RV_ERROR, "credentials file \"%s\" does not exist", path);
+		return RV_ENOTFOUND;
+	}
+	if (ret) {
+		wipe_and_release(&text);
+		return ret;
+	}
+	what = xasprintf("credentials file \"%s\"", path);
+	ret = lookup_text(out, &text, what, lk, 0);
+	free(what);
+	wipe_and_release(&text);
+	return ret;
+}
+
+static int lookup_env(struct creds *out, const struct lookup *lk)
+{
+	const char *env = getenv("DOCKER_AUTH_CONFIG");
+	struct buf text = BUF_INIT;
+	int ret;
+
+	if (!env || !*env)
+		return RV_ENOTFOUND;
+	buf_addstr(&text, env);
+	ret = lookup_text(out, &text, "$DOCKER_AUTH_CONFIG", lk, 1);
+	wipe_and_release(&text);
+	return ret;
+}
+
+static char *env_path(const char *var, const char *fallback_dir, const char *sub)
+{
+	const char *v = getenv(var);
+
+	if (v && *v)
+		return fs_path_join(v, sub);
+	return fallback_dir ? fs_path_join(fallback_dir, sub) : NULL;
+}
+
+/* The default search order of auth.h, as paths; NULL marks $DOCKER_AUTH_CONFIG. */
+static void default_sources(struct strlist *paths, int *env_at)
+{
+	char *home = fs_home_dir();
+	char *dot_config = home ? fs_path_join(home, ".config") : NULL;
+	char *dot_docker = home ? fs_path_join(home, ".docker") : NULL;
+	const char *raf = getenv("REGISTRY_AUTH_FILE");
+	char *p;
+
+	if (raf && *raf)
+		strlist_add(paths, raf);
+	if ((p = env_path("XDG_RUNTIME_DIR", NULL, "containers/auth.json")))
+		strlist_add_owned(paths, p);
+	if ((p = env_path("XDG_CONFIG_HOME", dot_config, "containers/auth.json")))
+		strlist_add_owned(paths, p);
+	*env_at = (int)paths->n;
+	if ((p = env_path("DOCKER_CONFIG", dot_docker, "config.json")))
+		strlist_add_owned(paths, p);
+	free(dot_docker);
+	free(dot_config);
+	free(home);
+}
+
+int creds_lookup(struct creds *out, const char *authfile, const char *registry,
+                 const char *repo)
+{
+	struct strlist paths = STRLIST_INIT;
+	struct lookup lk;
+	int ret = RV_ENOTFOUND, env_at = -1;
+
+	memset(out, 0, sizeof(*out));
+	lookup_init(&lk, registry, repo);
+	if (authfile) {
+		ret = lookup_file(out, authfile, &lk, 1);
+		goto done;
+	}
+	default_sources(&paths, &env_at);
+	for (size_t i = 0; i <= paths.n; i++) {
+		if ((int)i == env_at && (ret = lookup_env(out, &lk)) != RV_ENOTFOUND)
+			break;
+		if (i == paths.n || (ret = lookup_file(out, paths.v[i], &lk, 0)) != RV_ENOTFOUND)
+			break;
+	}
+done:
+	if (ret == RV_ENOTFOUND || ret == STOP_ANONYMOUS)
+		ret = error_set(RV_ENOTFOUND, "no credentials for \"%s\"", registry);
+	if (ret)
+		creds_release(out);
+	strlist_release(&paths);
+	strlist_release(&lk.keys);
+	return ret;
+}
