@@ -1,2 +1,136 @@
-/* placeholder: being written */
-typedef int rv_placeholder_output;
+/*
+ * output.c — the only place that decides what reaches stdout and stderr.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include "cli/exitcode.h"
+#include "cli/output.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/banned.h"
+
+static enum output_mode mode = OUTPUT_TEXT;
+
+static const char *level_name(enum log_level level)
+{
+	switch (level) {
+	case LOGLV_ERROR: return "error";
+	case LOGLV_WARN: return "warning";
+	case LOGLV_INFO: return "info";
+	case LOGLV_DEBUG: return "debug";
+	case LOGLV_TRACE: return "trace";
+	}
+	return "log";
+}
+
+static void stderr_sink(enum log_level level, const char *msg, void *ctx)
+{
+	char line[4096];
+
+	(void)ctx;
+	fprintf(stderr, "regvault: %s: %s\n", level_name(level),
+	        str_printable(line, sizeof(line), msg));
+}
+
+void output_init(enum output_mode m, int quiet, int verbose, int trace)
+{
+	enum log_level max = LOGLV_WARN;
+
+	mode = m;
+	/* An HTTP trace asked for explicitly wins over -q. */
+	if (trace || verbose >= 3)
+		max = LOGLV_TRACE;
+	else if (quiet)
+		max = LOGLV_ERROR;
+	else if (verbose == 2)
+		max = LOGLV_DEBUG;
+	else if (verbose == 1)
+		max = LOGLV_INFO;
+	log_set_sink(stderr_sink, NULL, max);
+}
+
+int output_is_json(void)
+{
+	return mode == OUTPUT_JSON;
+}
+
+int output_json(json_t *doc)
+{
+	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	json_decref(doc);
+	if (rc != 0 || fputc('\n', stdout) == EOF) {
+		fprintf(stderr, "regvault: error: cannot write to standard output\n");
+		return RV_EXIT_FAILURE;
+	}
+	return RV_EXIT_OK;
+}
+
+/* A JSON string for a message that may quote bytes which are not UTF-8
+ * (what the user typed): those become '?' rather than losing the document. */
+static json_t *json_message(const char *msg)
+{
+	json_t *j = json_string(msg);
+	char *ascii;
+	size_t i;
+
+	if (j)
+		return j;
+	ascii = xstrdup(msg);
+	for (i = 0; ascii[i]; i++)
+		if ((unsigned char)ascii[i] >= 0x80)
+			ascii[i] = '?';
+	j = json_string(ascii);
+	free(ascii);
+	return j;
+}
+
+static void json_error_doc(const char *code_name, const char *msg)
+{
+	output_json(json_pack("{s:{s:s,s:o}}", "error", "code", code_name,
+	                      "message", json_message(msg)));
+}
+
+int output_error(int code)
+{
+	char msg[1024];
+
+	/* Messages quote what the user or a server sent: keep them one line. */
+	str_printable(msg, sizeof(msg), *error_msg() ? error_msg() : "unknown error");
+	fprintf(stderr, "regvault: error: %s\n", msg);
+	if (mode == OUTPUT_JSON)
+		json_error_doc(error_code_name(code), msg);
+	return rv_exit_code(code);
+}
+
+int output_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	char raw[1024], msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	str_printable(msg, sizeof(msg), raw);
+	fprintf(stderr, "regvault: error: %s\n", msg);
+	fprintf(stderr, "Try 'regvault%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
+	if (mode == OUTPUT_JSON)
+		json_error_doc("usage", msg);
+	return RV_EXIT_USAGE;
+}
+
+int output_finish(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		/* EPIPE: the reader went away (`| head`); nothing left to tell it. */
+		if (errno != EPIPE)
+			fprintf(stderr, "regvault: error: cannot write to standard output: %s\n",
+			        strerror(errno));
+		return status ? status : RV_EXIT_FAILURE;
+	}
+	return status;
+}

@@ -1,0 +1,2 @@
+#!/usr/bin/env bash
+regvault ls "$RV_REG_PLAIN/fx/image"

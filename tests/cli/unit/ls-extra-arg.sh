@@ -1,0 +1,2 @@
+#!/usr/bin/env bash
+regvault ls 127.0.0.1:5000 127.0.0.1:5001

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# No command: usage error, nothing on stdout.
+regvault
