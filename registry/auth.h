@@ -124,7 +124,10 @@ void creds_release(struct creds *c);
 /* A copy of one HTTP header line (or a block of lines, each handled alone)
  * safe to log: Authorization and Proxy-Authorization values become
  * "<redacted>" after the scheme word ("Authorization: Bearer <redacted>");
- * Cookie and Set-Cookie values become "<redacted>". Caller frees. */
+ * Cookie and Set-Cookie values become "<redacted>"; in Location headers and
+ * request lines the values of signing query parameters (pre-signed S3/GCS/
+ * Azure/CloudFront URLs: *signature*, *credential*, *token*, sig, policy,
+ * key-pair-id) become "<redacted>". Caller frees. */
 char *auth_redact_header(const char *line);
 /* A copy of a body safe to log: the string values of the JSON members
  * token, access_token, refresh_token, password, identitytoken and Secret

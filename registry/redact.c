@@ -33,7 +33,7 @@ static int is_secret_name(const char *name, size_t len)
 
 /* --- Headers ------------------------------------------------------------ */
 
-enum header_kind { HDR_OTHER, HDR_AUTH, HDR_COOKIE };
+enum header_kind { HDR_OTHER, HDR_AUTH, HDR_COOKIE, HDR_URL };
 
 static enum header_kind header_kind(const char *name, size_t len)
 {
@@ -44,7 +44,83 @@ static enum header_kind header_kind(const char *name, size_t len)
 	if ((len == 6 && !strncasecmp(name, "cookie", len)) ||
 	    (len == 10 && !strncasecmp(name, "set-cookie", len)))
 		return HDR_COOKIE;
+	/* Redirects to object storage carry pre-signed URLs: a signature
+	 * is a credential for that blob while it lasts. */
+	if ((len == 8 && !strncasecmp(name, "location", len)) ||
+	    (len == 12 && !strncasecmp(name, "content-location", len)))
+		return HDR_URL;
 	return HDR_OTHER;
+}
+
+/* Query parameters that authorise a request by themselves: S3/GCS
+ * pre-signed URLs (X-Amz-Signature, X-Goog-Credential…), Azure SAS (sig),
+ * CloudFront (Signature, Policy, Key-Pair-Id), tokens in URLs. */
+static int secret_param(const char *name, size_t len)
+{
+	static const char *const parts[] = { "signature", "credential", "token", "policy",
+	                                     "key-pair-id" };
+	char low[64];
+
+	if (len == 0 || len >= sizeof(low))
+		return len >= sizeof(low);
+	for (size_t i = 0; i < len; i++)
+		low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+	low[len] = '\0';
+	if (strcmp(low, "sig") == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (strstr(low, parts[i]))
+			return 1;
+	return 0;
+}
+
+/* Appends a URL (or request target) with the values of secret query
+ * parameters replaced; everything else, _state included, stays readable. */
+static void redact_url(struct buf *out, const char *u, size_t len)
+{
+	const char *q = memchr(u, '?', len);
+	size_t i;
+
+	if (!q) {
+		buf_add(out, u, len);
+		return;
+	}
+	i = (size_t)(q - u) + 1;
+	buf_add(out, u, i);
+	while (i < len) {
+		size_t end = i, eq;
+		while (end < len && u[end] != '&' && u[end] != ' ' && u[end] != '#')
+			end++;
+		for (eq = i; eq < end && u[eq] != '='; eq++)
+			;
+		if (eq < end && secret_param(u + i, eq - i)) {
+			buf_add(out, u + i, eq - i + 1);
+			buf_addstr(out, REDACTED);
+		} else {
+			buf_add(out, u + i, end - i);
+		}
+		if (end < len && u[end] != '&') {   /* " HTTP/1.1" or a fragment: as is */
+			buf_add(out, u + end, len - end);
+			return;
+		}
+		if (end < len)
+			buf_addch(out, '&');
+		i = end + 1;
+	}
+}
+
+/* "GET /path?X-Amz-Signature=… HTTP/1.1": a request line of a redirected
+ * transfer carries the same pre-signed query. */
+static int is_request_line(const char *line, size_t len)
+{
+	static const char *const methods[] = { "GET ", "HEAD ", "PUT ", "POST ", "PATCH ",
+	                                       "DELETE " };
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		size_t m = strlen(methods[i]);
+		if (len > m && strncmp(line, methods[i], m) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -84,6 +160,10 @@ static int redact_line(struct buf *out, const char *line, size_t len, int prev_r
 	}
 	while (lead < len && (line[lead] == ' ' || line[lead] == '\t'))
 		lead++;
+	if (!lead && is_request_line(line, len)) {
+		redact_url(out, line, len);
+		return 0;
+	}
 	kind = colon ? header_kind(line + lead, (size_t)(colon - line) - lead) : HDR_OTHER;
 	if (kind == HDR_OTHER) {
 		buf_add(out, line, len);
@@ -93,6 +173,10 @@ static int redact_line(struct buf *out, const char *line, size_t len, int prev_r
 	while (vstart < len && (line[vstart] == ' ' || line[vstart] == '\t'))
 		vstart++;
 	buf_add(out, line, vstart);
+	if (kind == HDR_URL) {
+		redact_url(out, line + vstart, len - vstart);
+		return 0;
+	}
 	redact_value(out, line + vstart, len - vstart, kind);
 	return 1;
 }

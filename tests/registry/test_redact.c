@@ -43,6 +43,16 @@ static void test_header_lines(void **state)
 		  "WWW-Authenticate: Bearer realm=\"https://a/token\"" },
 		{ "GET /token?service=x&scope=repository%3Aa%3Apull HTTP/1.1",
 		  "GET /token?service=x&scope=repository%3Aa%3Apull HTTP/1.1" },
+		/* Pre-signed redirect targets: the signature is a credential. */
+		{ "Location: https://s3.example/b/k?X-Amz-Credential=AK%2F1&X-Amz-Date=20240101"
+		  "&X-Amz-Signature=ab12",
+		  "Location: https://s3.example/b/k?X-Amz-Credential=<redacted>&X-Amz-Date=20240101"
+		  "&X-Amz-Signature=<redacted>" },
+		{ "location: /v2/a/blobs/uploads/u?_state=xyz", "location: /v2/a/blobs/uploads/u?_state=xyz" },
+		{ "Location: https://blob.core/c?sv=2020&sig=abc%2B", "Location: https://blob.core/c?sv=2020&sig=<redacted>" },
+		{ "GET /b/k?Expires=1&Signature=zz&Key-Pair-Id=K1 HTTP/1.1",
+		  "GET /b/k?Expires=1&Signature=<redacted>&Key-Pair-Id=<redacted> HTTP/1.1" },
+		{ "GET /x?access_token=secret#frag HTTP/1.1", "GET /x?access_token=<redacted>#frag HTTP/1.1" },
 		{ "no colon at all", "no colon at all" },
 		{ "", "" },
 	};
