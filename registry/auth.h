@@ -87,7 +87,8 @@ struct creds {
  * registry, which also matches "https://index.docker.io/v1/") and
  * repository `repo` (may be NULL). Search order, first hit wins:
  *   authfile if non-NULL (and only it; missing is an error, RV_ERROR), else
- *   $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
+ *   $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json (unset:
+ *   /run/containers/$UID/auth.json, as podman),
  *   ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json,
  *   $DOCKER_AUTH_CONFIG (JSON text; only "auth" is read, no helpers),
  *   ${DOCKER_CONFIG:-~/.docker}/config.json.

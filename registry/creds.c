@@ -832,8 +832,15 @@ static void default_sources(struct strlist *paths, int *env_at)
 
 	if (raf && *raf)
 		strlist_add(paths, raf);
-	if ((p = env_path("XDG_RUNTIME_DIR", NULL, "containers/auth.json")))
+	if ((p = env_path("XDG_RUNTIME_DIR", NULL, "containers/auth.json"))) {
 		strlist_add_owned(paths, p);
+	} else {
+		/* podman's own fallback when XDG_RUNTIME_DIR is unset (cron jobs,
+		 * su sessions): containers-auth.json(5). */
+		char run[64];
+		snprintf(run, sizeof(run), "/run/containers/%u/auth.json", (unsigned)getuid());
+		strlist_add(paths, run);
+	}
 	if ((p = env_path("XDG_CONFIG_HOME", dot_config, "containers/auth.json")))
 		strlist_add_owned(paths, p);
 	*env_at = (int)paths->n;

@@ -85,6 +85,10 @@ TOKEN_RO_PASS=$(rv_rand_hex 12)
 TOKEN_SHORT_USER=rvshort-$(rv_rand_hex 3)
 TOKEN_SHORT_PASS=$(rv_rand_hex 12)
 TOKEN_SHORT_EXPIRES_IN=${RV_TOKEN_SHORT_EXPIRES_IN:-2}
+# A full user for tests that count token requests: nothing else uses it,
+# so tests running in parallel cannot disturb the count.
+TOKEN_COUNT_USER=rvcount-$(rv_rand_hex 3)
+TOKEN_COUNT_PASS=$(rv_rand_hex 12)
 
 RV_TLS_DIR=$RV_DIR/tls
 rv_make_tls "$RV_TLS_DIR"
@@ -104,6 +108,7 @@ cat >"$TOKEN_DIR/users" <<EOF
 $TOKEN_USER:$TOKEN_PASS:pull,push,delete,catalog
 $TOKEN_RO_USER:$TOKEN_RO_PASS:pull
 $TOKEN_SHORT_USER:$TOKEN_SHORT_PASS:pull,push,delete,catalog:*:$TOKEN_SHORT_EXPIRES_IN
+$TOKEN_COUNT_USER:$TOKEN_COUNT_PASS:pull,push,delete,catalog
 EOF
 phase "fixtures, keys, users"
 
@@ -243,6 +248,8 @@ rv_env RV_TOKEN_RO_PASS "$TOKEN_RO_PASS"
 rv_env RV_TOKEN_SHORT_USER "$TOKEN_SHORT_USER"
 rv_env RV_TOKEN_SHORT_PASS "$TOKEN_SHORT_PASS"
 rv_env RV_TOKEN_SHORT_EXPIRES_IN "$TOKEN_SHORT_EXPIRES_IN"
+rv_env RV_TOKEN_COUNT_USER "$TOKEN_COUNT_USER"
+rv_env RV_TOKEN_COUNT_PASS "$TOKEN_COUNT_PASS"
 rv_env RV_TOKEN_SIGNER_KEY "$TOKEN_DIR/signer.key"
 rv_env RV_TOKEN_SIGNER_CERT "$RV_SIGNER_CRT"
 rv_env RV_TOKEN_USERS_FILE "$TOKEN_DIR/users"

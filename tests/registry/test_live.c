@@ -503,9 +503,21 @@ static void test_tls(void **state)
 	conn_close(&k);
 }
 
-static long token_log_lines(void)
+/* Token requests made as `user` (other live tests fetch tokens in
+ * parallel, so count only our own user's lines). */
+static long token_log_lines(const char *user)
 {
-	return harness_count_lines(need("RV_TOKEN_LOG"));
+	size_t len = 0;
+	char *log = harness_read_file(need("RV_TOKEN_LOG"), &len);
+	char *needle = xasprintf(" user=%s ", user);
+	long n = 0;
+
+	assert_non_null(log);
+	for (const char *p = log; (p = strstr(p, needle)); p++)
+		n++;
+	free(needle);
+	free(log);
+	return n;
 }
 
 static void test_bearer_tokens(void **state)
@@ -517,9 +529,11 @@ static void test_bearer_tokens(void **state)
 	struct conn k;
 	const char *reg = need("RV_REG_TOKEN");
 
-	o.authfile = need("RV_AUTHFILE");
-	conn_open(&k, reg, &o);
-	long before = token_log_lines();
+	/* A user nothing else uses, so parallel tests cannot disturb the count. */
+	const char *user = need("RV_TOKEN_COUNT_USER");
+	conn_open(&k, reg, NULL);
+	registry_client_set_credentials(k.c, user, need("RV_TOKEN_COUNT_PASS"));
+	long before = token_log_lines(user);
 	for (int i = 0; i < 3; i++) {
 		check(registry_manifest_get(k.c, "fx/image", "v1", &m));
 		assert_string_equal(m->digest, need("RV_FX_IMAGE_DIGEST"));
@@ -528,9 +542,13 @@ static void test_bearer_tokens(void **state)
 	check(registry_tags_list(k.c, "fx/image", &tags));
 	strlist_release(&tags);
 	/* One token for repository:fx/image:pull, reused by all four requests. */
-	assert_int_equal(token_log_lines() - before, 1);
+	assert_int_equal(token_log_lines(user) - before, 1);
+	conn_close(&k);
 
-	/* Push with the full user: a token for pull,push is fetched. */
+	/* Credentials from a docker config.json (the full user). */
+	o.authfile = need("RV_AUTHFILE");
+	conn_open(&k, reg, &o);
+	/* Push: a token for pull,push is fetched. */
 	char *repo = test_repo("token");
 	struct oci_descriptor d;
 	push_bytes(k.c, repo, "token test", 10, 0, &d);
@@ -572,14 +590,15 @@ static void test_short_lived_token_is_renewed(void **state)
 	long life = harness_env_long("RV_TOKEN_SHORT_EXPIRES_IN", 2);
 
 	conn_open(&k, need("RV_REG_TOKEN"), NULL);
-	registry_client_set_credentials(k.c, need("RV_TOKEN_SHORT_USER"), need("RV_TOKEN_SHORT_PASS"));
-	long before = token_log_lines();
+	const char *user = need("RV_TOKEN_SHORT_USER");
+	registry_client_set_credentials(k.c, user, need("RV_TOKEN_SHORT_PASS"));
+	long before = token_log_lines(user);
 	check(registry_manifest_head(k.c, "fx/image", "v1", &info));
 	check(registry_manifest_head(k.c, "fx/image", "v1", &info));
-	assert_int_equal(token_log_lines() - before, 1);
+	assert_int_equal(token_log_lines(user) - before, 1);
 	sleep((unsigned)life + 1);
 	check(registry_manifest_head(k.c, "fx/image", "v1", &info));
-	assert_int_equal(token_log_lines() - before, 2);
+	assert_int_equal(token_log_lines(user) - before, 2);
 	conn_close(&k);
 }
 
