@@ -68,9 +68,11 @@ int registry_session_new(registry_session **out, const struct registry_options *
 	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	                  (long)s->opts.max_host_connections);
 	curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	/* DNS answers and TLS sessions are shared with the easy handles that
-	 * run outside the multi (ping, token fetches), so those handshakes
-	 * are not paid twice. */
+	/* Connections, DNS answers and TLS sessions are shared with the easy
+	 * handles that run outside the multi (ping, token fetches): the
+	 * connection the ping opened carries the first requests too. One
+	 * thread only, so the share needs no lock callbacks. */
+	curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 	curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	*out = s;
