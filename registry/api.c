@@ -443,8 +443,8 @@ static int blob_head_handler(registry_op *op)
 	return 0;
 }
 
-int registry_blob_head(registry_client *c, const char *repo, const char *digest,
-                       int64_t *out_size)
+/* Blobs are named by digest only: a tag-shaped name is refused. */
+static int check_blob_digest(registry_client *c, const char *repo, const char *digest)
 {
 	int rc;
 
@@ -452,6 +452,16 @@ int registry_blob_head(registry_client *c, const char *repo, const char *digest,
 		return rc;
 	if (!is_digest(digest))
 		return error_set(RV_EINVALID, "invalid blob digest \"%s\"", digest);
+	return 0;
+}
+
+int registry_blob_head(registry_client *c, const char *repo, const char *digest,
+                       int64_t *out_size)
+{
+	int rc = check_blob_digest(c, repo, digest);
+
+	if (rc < 0)
+		return rc;
 	registry_op *op = repo_op(c, "HEAD", repo, "pull", what_ref("blob", repo, digest),
 	                          client_url(c, "%s/blobs/%s", repo, digest));
 	op->data = out_size;
@@ -490,21 +500,10 @@ static registry_op *blob_get_op(registry_client *c, const char *repo,
 	return op;
 }
 
-static int check_blob(registry_client *c, const char *repo, const struct oci_descriptor *d)
-{
-	int rc;
-
-	if ((rc = client_ready(c)) < 0 || (rc = check_ref(c, repo, d->digest)) < 0)
-		return rc;
-	if (!is_digest(d->digest))
-		return error_set(RV_EINVALID, "invalid blob digest \"%s\"", d->digest);
-	return 0;
-}
-
 int registry_blob_get(registry_client *c, const char *repo, const struct oci_descriptor *d,
                       const struct oci_sink *sink)
 {
-	int rc = check_blob(c, repo, d);
+	int rc = check_blob_digest(c, repo, d->digest);
 	return rc < 0 ? rc : op_run(blob_get_op(c, repo, d, sink));
 }
 
@@ -512,7 +511,7 @@ int registry_blob_get_start(registry_op **out, registry_client *c, const char *r
                             const struct oci_descriptor *d, const struct oci_sink *sink,
                             registry_done_fn done, void *ctx)
 {
-	int rc = check_blob(c, repo, d);
+	int rc = check_blob_digest(c, repo, d->digest);
 	if (rc < 0)
 		return rc;
 	registry_op *op = blob_get_op(c, repo, d, sink);
@@ -683,7 +682,7 @@ static registry_op *blob_put_op(registry_client *c, const char *repo,
 
 static int check_put(registry_client *c, const char *repo, const struct oci_descriptor *d)
 {
-	int rc = check_blob(c, repo, d);
+	int rc = check_blob_digest(c, repo, d->digest);
 	if (rc == 0 && d->size < 0)
 		rc = error_set(RV_EINVALID, "blob \"%s\": negative size", d->digest);
 	return rc;
@@ -743,12 +742,10 @@ int registry_blob_mount(registry_client *c, const char *repo, const char *digest
 
 int registry_blob_delete(registry_client *c, const char *repo, const char *digest)
 {
-	int rc;
+	int rc = check_blob_digest(c, repo, digest);
 
-	if ((rc = client_ready(c)) < 0 || (rc = check_ref(c, repo, digest)) < 0)
+	if (rc < 0)
 		return rc;
-	if (!is_digest(digest))
-		return error_set(RV_EINVALID, "invalid blob digest \"%s\"", digest);
 	registry_op *op = repo_op(c, "DELETE", repo, "delete,pull", what_ref("blob", repo, digest),
 	                          client_url(c, "%s/blobs/%s", repo, digest));
 	op->handler = delete_handler;

@@ -321,22 +321,31 @@ static void scope_add_one(struct scope_items *s, const char *start, size_t len)
 	}
 }
 
+/* The next whitespace-separated word of a scope list: its start and
+ * length, advancing *p past it; NULL at the end. */
+static const char *next_word(const char **p, size_t *len)
+{
+	const char *q = *p, *start;
+
+	while (*q && isspace((unsigned char)*q))
+		q++;
+	if (!*q)
+		return NULL;
+	start = q;
+	while (*q && !isspace((unsigned char)*q))
+		q++;
+	*len = (size_t)(q - start);
+	*p = q;
+	return start;
+}
+
 static void scope_add_list(struct scope_items *s, const char *list)
 {
-	const char *p = list ? list : "";
+	const char *p = list ? list : "", *w;
+	size_t n;
 
-	for (;;) {
-		const char *start;
-
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		start = p;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		scope_add_one(s, start, (size_t)(p - start));
-	}
+	while ((w = next_word(&p, &n)))
+		scope_add_one(s, w, n);
 }
 
 /* Parsed scopes first by resource, opaque ones apart: groups are adjacent. */
@@ -539,7 +548,8 @@ static void add_query_param(struct buf *b, char *sep, const char *name, const ch
 char *auth_token_url(const char *realm, const char *service, const char *scopes)
 {
 	struct buf b = BUF_INIT;
-	const char *p = scopes ? scopes : "";
+	const char *p = scopes ? scopes : "", *w;
+	size_t n;
 	char sep;
 
 	buf_addstr(&b, realm);
@@ -553,18 +563,8 @@ char *auth_token_url(const char *realm, const char *service, const char *scopes)
 	if (service && *service)
 		add_query_param(&b, &sep, "service", service);
 	/* token.md: one scope parameter per scope, not one space-joined list. */
-	for (;;) {
-		const char *start;
-		char *one;
-
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		start = p;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		one = xstrndup(start, (size_t)(p - start));
+	while ((w = next_word(&p, &n))) {
+		char *one = xstrndup(w, n);
 		add_query_param(&b, &sep, "scope", one);
 		free(one);
 	}
@@ -575,21 +575,13 @@ char *auth_token_url(const char *realm, const char *service, const char *scopes)
 static char *join_scopes(const char *scopes)
 {
 	struct buf b = BUF_INIT;
-	const char *p = scopes ? scopes : "";
+	const char *p = scopes ? scopes : "", *w;
+	size_t n;
 
-	for (;;) {
-		const char *start;
-
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		start = p;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
+	while ((w = next_word(&p, &n))) {
 		if (b.len)
 			buf_addch(&b, ' ');
-		buf_add(&b, start, (size_t)(p - start));
+		buf_add(&b, w, n);
 	}
 	return buf_detach(&b, NULL);
 }

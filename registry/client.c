@@ -24,7 +24,7 @@
 
 #define TOKEN_BODY_MAX ((size_t)1 << 20)
 
-static void host_of(const char *name, char *out, size_t outlen)
+void client_host_of(const char *name, char *out, size_t outlen)
 {
 	const char *end;
 	const char *start = name;
@@ -54,7 +54,7 @@ static int is_loopback(const char *name)
 	struct in_addr a4;
 	struct in6_addr a6;
 
-	host_of(name, host, sizeof(host));
+	client_host_of(name, host, sizeof(host));
 	if (strcmp(host, "localhost") == 0)
 		return 1;
 	if (inet_pton(AF_INET, host, &a4) == 1)
@@ -155,17 +155,14 @@ void client_tls_setup(registry_client *c, CURL *e)
 char *client_url(registry_client *c, const char *fmt, ...)
 {
 	va_list ap;
-	struct buf b = BUF_INIT;
+	char *path, *url;
 
-	buf_addf(&b, "%s/v2/", c->base ? c->base : "");
 	va_start(ap, fmt);
-	char *path = NULL;
-	if (vasprintf(&path, fmt, ap) < 0)
-		xdie("out of memory");
+	path = xvasprintf(fmt, ap);
 	va_end(ap);
-	buf_addstr(&b, path);
+	url = xasprintf("%s/v2/%s", c->base ? c->base : "", path);
 	free(path);
-	return buf_detach(&b, NULL);
+	return url;
 }
 
 char *client_resolve(const char *base_url, const char *ref)

@@ -162,6 +162,8 @@ int client_auth_failed(registry_client *c, const struct strlist *challenges,
 void client_tls_setup(registry_client *c, CURL *e);
 /* "https://host/v2/<path>"; caller frees. */
 char *client_url(registry_client *c, const char *fmt, ...) RV_PRINTF(2, 3);
+/* The host of "host[:port]" or "[v6]:port", without port or brackets. */
+void client_host_of(const char *name, char *out, size_t outlen);
 /* Resolves a Location/Link target against a request URL. Caller frees. */
 char *client_resolve(const char *base_url, const char *ref);
 

@@ -58,11 +58,10 @@ registry_op *op_new(registry_client *c, const char *method, char *url, char *sco
 void op_header(registry_op *op, const char *fmt, ...)
 {
 	va_list ap;
-	char *line = NULL;
+	char *line;
 
 	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) < 0)
-		xdie("out of memory");
+	line = xvasprintf(fmt, ap);
 	va_end(ap);
 	struct curl_slist *l = curl_slist_append(op->headers, line);
 	if (!l)
@@ -132,11 +131,10 @@ void op_free(registry_op *op)
 int op_fail(registry_op *op, int code, const char *fmt, ...)
 {
 	va_list ap;
-	char *m = NULL;
+	char *m;
 
 	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) < 0)
-		xdie("out of memory");
+	m = xvasprintf(fmt, ap);
 	va_end(ap);
 	free(op->msg);
 	op->msg = m;

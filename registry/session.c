@@ -156,35 +156,17 @@ int64_t session_backoff_ms(registry_session *s, int attempt)
 	return half + (half > 0 ? (int64_t)(rand_r(&s->rand_state) % (half + 1)) : 0);
 }
 
-static void split_host_port(const char *name, char *host, size_t hostlen)
-{
-	const char *end;
-
-	if (name[0] == '[') {
-		end = strchr(name, ']');
-		end = end ? end + 1 : name + strlen(name);
-	} else {
-		end = strrchr(name, ':');
-		if (!end)
-			end = name + strlen(name);
-	}
-	size_t n = (size_t)(end - name);
-	if (n >= hostlen)
-		n = hostlen - 1;
-	memcpy(host, name, n);
-	host[n] = '\0';
-}
-
 /* Named with --insecure-registry: as "host:port" exactly, or as a bare
- * host that then covers every port. */
+ * host ("::1" or "[::1]" for IPv6) that then covers every port. */
 int session_is_insecure(registry_session *s, const char *name)
 {
-	char host[256];
+	char host[256], bracketed[260];
 
-	split_host_port(name, host, sizeof(host));
+	client_host_of(name, host, sizeof(host));
+	snprintf(bracketed, sizeof(bracketed), "[%s]", host);
 	for (size_t i = 0; i < s->opts.n_insecure; i++) {
 		const char *e = s->insecure[i];
-		if (strcmp(e, name) == 0 || strcmp(e, host) == 0)
+		if (strcmp(e, name) == 0 || strcmp(e, host) == 0 || strcmp(e, bracketed) == 0)
 			return 1;
 	}
 	return 0;

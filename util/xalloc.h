@@ -8,6 +8,7 @@
 #ifndef RV_UTIL_XALLOC_H
 #define RV_UTIL_XALLOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #if defined(__GNUC__)
@@ -29,6 +30,8 @@ char *xstrdup_or_null(const char *s);
 char *xstrndup(const char *s, size_t n);
 void *xmemdup(const void *p, size_t n);
 char *xasprintf(const char *fmt, ...) RV_PRINTF(1, 2);
+/* The va_list form, for functions that take a format themselves. */
+char *xvasprintf(const char *fmt, va_list ap) RV_PRINTF(1, 0);
 
 /* Prints "regvault: fatal: <msg>" to stderr and aborts. Only for the impossible. */
 RV_NORETURN void xdie(const char *fmt, ...) RV_PRINTF(1, 2);
