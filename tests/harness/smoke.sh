@@ -189,5 +189,15 @@ else
 	bad "catalog: $total repositories in $pages pages, want $RV_FX_REPO_COUNT in at least 3"
 fi
 
+# The generated layout is a valid OCI layout to an independent reader:
+# umoci verifies blob digests and unpacks every layer of the child image.
+if umoci stat --image "$RV_FX_LAYOUT:image" >/dev/null 2>&1 &&
+	umoci unpack --rootless --image "$RV_FX_LAYOUT:child" "$TMP/bundle" >/dev/null 2>&1 &&
+	[[ -e $TMP/bundle/rootfs/child-0 && -e $TMP/bundle/rootfs/image-0 ]]; then
+	ok "umoci reads and unpacks the fixture layout"
+else
+	bad "umoci cannot read or unpack $RV_FX_LAYOUT"
+fi
+
 echo "smoke: $fails failure(s)"
 ((fails == 0))
