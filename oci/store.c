@@ -31,9 +31,9 @@ int oci_store_manifest_head(struct oci_store *s, const char *repo, const char *r
 }
 
 int oci_store_manifest_put(struct oci_store *s, const char *repo, const char *ref,
-                           const struct oci_manifest *m)
+                           const struct oci_manifest *m, unsigned flags)
 {
-	return DISPATCH(s, manifest_put, repo, ref, m);
+	return DISPATCH(s, manifest_put, repo, ref, m, flags);
 }
 
 int oci_store_manifest_delete(struct oci_store *s, const char *repo, const char *digest)

@@ -57,6 +57,12 @@ struct oci_manifest_info {
 
 struct oci_store;
 
+/* manifest_put flags. */
+#define OCI_PUT_CHILD 1u
+
+/* Completion of a concurrent transfer: rc 0 or RV_E*, msg its message. */
+typedef void (*oci_done_fn)(void *ctx, int rc, const char *msg);
+
 struct oci_store_ops {
 	/* Reads the manifest named by a tag or digest. Fetching by digest
 	 * verifies the bytes hash to it. *out owned by the caller. */
@@ -65,9 +71,11 @@ struct oci_store_ops {
 	/* Resolves a tag or digest without the body. */
 	int (*manifest_head)(struct oci_store *s, const char *repo, const char *ref,
 	                     struct oci_manifest_info *out);
-	/* Stores m's raw bytes under ref (a tag, or m's digest). */
+	/* Stores m's raw bytes under ref (a tag, or m's digest). flags:
+	 * OCI_PUT_CHILD marks a manifest that is only part of a larger image
+	 * (an index's child): archives then list no index.json entry for it. */
 	int (*manifest_put)(struct oci_store *s, const char *repo, const char *ref,
-	                    const struct oci_manifest *m);
+	                    const struct oci_manifest *m, unsigned flags);
 	/* Deletes a manifest by digest (never by tag: see registry.h). */
 	int (*manifest_delete)(struct oci_store *s, const char *repo, const char *digest);
 	/* 0 when the blob is present with d's size, RV_ENOTFOUND otherwise. */
@@ -88,6 +96,40 @@ struct oci_store_ops {
 	int (*referrers)(struct oci_store *s, const char *repo, const char *digest,
 	                 struct oci_manifest **out_index);
 	void (*close)(struct oci_store *s);
+
+	/* --- Optional: concurrent transfers (registries). NULL when absent. --- */
+
+	/* Start a blob GET into sink / a PUT from src and return at once;
+	 * done(ctx, rc, msg) runs from inside run() when it ends (msg is the
+	 * error message, valid during the call). *handle is for resume() and
+	 * stays valid until done has run. Sinks may answer OCI_IO_PAUSE and
+	 * sources OCI_IO_AGAIN: the transfer then waits for resume(). */
+	int (*blob_get_start)(struct oci_store *s, const char *repo,
+	                      const struct oci_descriptor *d, const struct oci_sink *sink,
+	                      oci_done_fn done, void *ctx, void **handle);
+	int (*blob_put_start)(struct oci_store *s, const char *repo,
+	                      const struct oci_descriptor *d, const struct oci_source *src,
+	                      oci_done_fn done, void *ctx, void **handle);
+	void (*resume)(struct oci_store *s, void *handle);
+	/* Drives this store's running transfers (for registries: every
+	 * transfer of the session the store's client belongs to) for at most
+	 * timeout_ms. Returns how many are still running. */
+	int (*run)(struct oci_store *s, int timeout_ms);
+
+	/* --- Optional: direct access (archives). NULL when absent. ----------- */
+
+	/* A sink that stores the blob d (its size known up front, so several
+	 * writers may be open at once and fill their places concurrently).
+	 * blob_writer_close(commit=1) checks size and digest of what was
+	 * written and keeps it; commit=0 (or a failed check) discards it. */
+	int (*blob_writer_open)(struct oci_store *s, const struct oci_descriptor *d,
+	                        struct oci_sink *out, void **handle);
+	int (*blob_writer_close)(struct oci_store *s, void *handle, int commit);
+	/* A rewindable source over a stored blob (for uploads that may be
+	 * retried); it does not verify: the consumer hashes what it reads. */
+	int (*blob_reader_open)(struct oci_store *s, const struct oci_descriptor *d,
+	                        struct oci_source *out, void **handle);
+	void (*blob_reader_close)(struct oci_store *s, void *handle);
 };
 
 struct oci_store {
@@ -101,7 +143,7 @@ int oci_store_manifest_get(struct oci_store *s, const char *repo, const char *re
 int oci_store_manifest_head(struct oci_store *s, const char *repo, const char *ref,
                             struct oci_manifest_info *out);
 int oci_store_manifest_put(struct oci_store *s, const char *repo, const char *ref,
-                           const struct oci_manifest *m);
+                           const struct oci_manifest *m, unsigned flags);
 int oci_store_manifest_delete(struct oci_store *s, const char *repo, const char *digest);
 int oci_store_blob_exists(struct oci_store *s, const char *repo,
                           const struct oci_descriptor *d);

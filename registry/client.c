@@ -127,6 +127,11 @@ const char *registry_client_name(const registry_client *c)
 	return c->name;
 }
 
+registry_session *registry_client_session(const registry_client *c)
+{
+	return c->s;
+}
+
 void registry_client_set_credentials(registry_client *c, const char *user, const char *secret)
 {
 	creds_release(&c->creds);

@@ -78,6 +78,8 @@ int registry_client_open(registry_client **out, registry_session *s, const char 
 void registry_client_close(registry_client *c);
 /* The registry name as given. */
 const char *registry_client_name(const registry_client *c);
+/* The session the client runs on. */
+registry_session *registry_client_session(const registry_client *c);
 /* Forces basic credentials for this client (tests, --creds-file later);
  * otherwise they come from the auth files. Copies the strings. */
 void registry_client_set_credentials(registry_client *c, const char *user, const char *secret);

@@ -33,8 +33,9 @@ static int r_manifest_head(struct oci_store *s, const char *repo, const char *re
 }
 
 static int r_manifest_put(struct oci_store *s, const char *repo, const char *ref,
-                          const struct oci_manifest *m)
+                          const struct oci_manifest *m, unsigned flags)
 {
+	(void)flags;   /* a registry keeps children by digest either way */
 	return registry_manifest_put(cl(s), repo, ref, m->media_type, m->raw, m->raw_len);
 }
 
@@ -87,6 +88,64 @@ static int r_referrers(struct oci_store *s, const char *repo, const char *digest
 	return registry_referrers(cl(s), repo, digest, NULL, out_index);
 }
 
+/* Concurrent transfers: registry ops report (op, rc, ctx); the store
+ * interface wants (ctx, rc, msg). A small adapter carries the caller's. */
+struct done_adapter {
+	oci_done_fn done;
+	void *ctx;
+};
+
+static void adapt_done(registry_op *op, int rc, void *ctx)
+{
+	struct done_adapter a = *(struct done_adapter *)ctx;
+
+	free(ctx);
+	a.done(a.ctx, rc, rc < 0 ? registry_op_error(op) : "");
+}
+
+static struct done_adapter *adapter(oci_done_fn done, void *ctx)
+{
+	struct done_adapter *a = xmalloc(sizeof(*a));
+	a->done = done;
+	a->ctx = ctx;
+	return a;
+}
+
+static int r_blob_get_start(struct oci_store *s, const char *repo,
+                            const struct oci_descriptor *d, const struct oci_sink *sink,
+                            oci_done_fn done, void *ctx, void **handle)
+{
+	struct done_adapter *a = adapter(done, ctx);
+	int rc = registry_blob_get_start((registry_op **)handle, cl(s), repo, d, sink, adapt_done, a);
+
+	if (rc < 0)
+		free(a);   /* refused before starting: done will not run */
+	return rc;
+}
+
+static int r_blob_put_start(struct oci_store *s, const char *repo,
+                            const struct oci_descriptor *d, const struct oci_source *src,
+                            oci_done_fn done, void *ctx, void **handle)
+{
+	struct done_adapter *a = adapter(done, ctx);
+	int rc = registry_blob_put_start((registry_op **)handle, cl(s), repo, d, src, adapt_done, a);
+
+	if (rc < 0)
+		free(a);
+	return rc;
+}
+
+static void r_resume(struct oci_store *s, void *handle)
+{
+	(void)s;
+	registry_op_resume(handle);
+}
+
+static int r_run(struct oci_store *s, int timeout_ms)
+{
+	return registry_session_run(registry_client_session(cl(s)), timeout_ms);
+}
+
 static void r_close(struct oci_store *s)
 {
 	struct rstore *r = (struct rstore *)s;
@@ -106,6 +165,10 @@ static const struct oci_store_ops registry_store_ops = {
 	.repositories = r_repositories,
 	.referrers = r_referrers,
 	.close = r_close,
+	.blob_get_start = r_blob_get_start,
+	.blob_put_start = r_blob_put_start,
+	.resume = r_resume,
+	.run = r_run,
 };
 
 int registry_store_new(struct oci_store **out, registry_client *c)

@@ -57,8 +57,9 @@ static int f_manifest_head(struct oci_store *s, const char *repo, const char *re
 }
 
 static int f_manifest_put(struct oci_store *s, const char *repo, const char *ref,
-                          const struct oci_manifest *m)
+                          const struct oci_manifest *m, unsigned flags)
 {
+	(void)flags;
 	return record(s, "manifest_put", repo, ref, m);
 }
 
@@ -120,8 +121,17 @@ static void f_close(struct oci_store *s)
 }
 
 static const struct oci_store_ops full_ops = {
-	f_manifest_get, f_manifest_head, f_manifest_put, f_manifest_delete, f_blob_exists,
-	f_blob_get, f_blob_put, f_tags, f_repositories, f_referrers, f_close,
+	.manifest_get = f_manifest_get,
+	.manifest_head = f_manifest_head,
+	.manifest_put = f_manifest_put,
+	.manifest_delete = f_manifest_delete,
+	.blob_exists = f_blob_exists,
+	.blob_get = f_blob_get,
+	.blob_put = f_blob_put,
+	.tags = f_tags,
+	.repositories = f_repositories,
+	.referrers = f_referrers,
+	.close = f_close,
 };
 
 static const struct oci_store_ops empty_ops = { 0 };
@@ -170,7 +180,7 @@ static void test_wrappers_dispatch(void **state)
 	assert_string_equal(f.last_op, "manifest_head");
 	assert_ptr_equal(f.last_ptr, &info);
 	f.rc = 0;
-	assert_int_equal(oci_store_manifest_put(s, "r3", "t3", (struct oci_manifest *)&info), 0);
+	assert_int_equal(oci_store_manifest_put(s, "r3", "t3", (struct oci_manifest *)&info, 0), 0);
 	assert_string_equal(f.last_op, "manifest_put");
 	assert_string_equal(f.last_ref, "t3");
 	assert_int_equal(oci_store_manifest_delete(s, "r4", HELLO), 0);
