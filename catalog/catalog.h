@@ -1,0 +1,189 @@
+/*
+ * catalog.h — the SQLite catalog: what the primary had, and where verified
+ * copies of it live.
+ *
+ * It answers three questions, each from rows written in transactions:
+ *   - what did HOST/REPO:TAG point to, and when (tag history);
+ *   - what is manifest D: its exact bytes and what it references;
+ *   - where is a verified copy of digest D (which store; for archives,
+ *     which volume, byte offset and length).
+ *
+ * The catalog is written only after the fact it records is true: a copy
+ * row means the bytes were read back from that store and hashed to the
+ * digest. A top-level manifest's copy row is written last, after every
+ * child, config, layer and referrer it needs, so "the manifest has a copy
+ * in store S" means "the whole image is restorable from S".
+ *
+ * Files: created 0600 (directory 0700), WAL journal, busy timeout. Writers
+ * take an exclusive lock file "<path>.lock" (flock) for their whole life,
+ * so two runs cannot interleave; the second gets RV_EEXISTS naming the
+ * lock. Readers take no lock. Every function returns 0 or an RV_E* code
+ * with the error message set (util/error.h).
+ */
+#ifndef RV_CATALOG_CATALOG_H
+#define RV_CATALOG_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "oci/digest.h"
+#include "oci/manifest.h"
+
+typedef struct catalog catalog;
+
+enum {
+	CATALOG_READ = 0,       /* open existing, read only; RV_ENOTFOUND when missing */
+	CATALOG_WRITE = 1 << 0, /* create if missing, migrate, take the writer lock */
+};
+
+/* Opens (and with CATALOG_WRITE creates and migrates) the catalog at path.
+ * Migrations are numbered and each runs in one transaction; a catalog newer
+ * than this binary is refused (RV_EUNSUPPORTED). */
+int catalog_open(catalog **out, const char *path, unsigned flags);
+/* NULL is a no-op. Releases the writer lock. */
+void catalog_close(catalog *c);
+/* "$REGVAULT_CATALOG", else "$XDG_DATA_HOME/regvault/catalog.db", else
+ * "~/.local/share/regvault/catalog.db". Caller frees. */
+char *catalog_default_path(void);
+
+/* Explicit transactions for batches (one commit per image is far faster
+ * than one per row). Nested begin is an error. */
+int catalog_begin(catalog *c);
+int catalog_commit(catalog *c);
+void catalog_rollback(catalog *c);
+
+/* --- Runs ------------------------------------------------------------------ */
+
+/* Records a run (command name and its arguments without secrets, as JSON
+ * text). *out_id identifies it in other rows. */
+int catalog_run_start(catalog *c, const char *command, const char *args_json,
+                      int64_t *out_id);
+/* outcome: "ok", "partial" (some items failed), "failed". summary: JSON text or NULL. */
+int catalog_run_finish(catalog *c, int64_t run_id, const char *outcome, const char *summary_json);
+
+/* --- Stores: places that hold copies ------------------------------------- */
+
+enum catalog_store_kind { CATALOG_STORE_ARCHIVE = 1, CATALOG_STORE_REGISTRY = 2 };
+
+/* The id of the store (archive: absolute directory path; registry:
+ * "host[:port][/prefix]"), created on first use. */
+int catalog_store_id(catalog *c, enum catalog_store_kind kind, const char *location,
+                     int64_t *out_id);
+
+/* --- What the primary had -------------------------------------------------- */
+
+/* Records that registry/repo:tag pointed to digest at time `when` (epoch
+ * seconds) during run_id: extends the current history row when the digest
+ * is unchanged (last_seen = when), else opens a new row. */
+int catalog_tag_seen(catalog *c, const char *registry, const char *repo, const char *tag,
+                     const char *digest, int64_t when, int64_t run_id);
+/* What registry/repo:tag pointed to at time `at` (0 = most recently seen):
+ * the row with first_seen <= at, latest first. RV_ENOTFOUND when unknown. */
+int catalog_tag_resolve(catalog *c, const char *registry, const char *repo, const char *tag,
+                        int64_t at, char out_digest[OCI_DIGEST_MAX]);
+
+struct catalog_tag_event {
+	char digest[OCI_DIGEST_MAX];
+	int64_t first_seen;
+	int64_t last_seen;
+};
+/* Every digest the tag pointed to, oldest first. *out is a new array. */
+int catalog_tag_history(catalog *c, const char *registry, const char *repo, const char *tag,
+                        struct catalog_tag_event **out, size_t *n);
+
+/* --- Manifests and blobs (immutable by digest) ----------------------------- */
+
+/* Stores a manifest's exact bytes, media type, size and created time (epoch
+ * seconds, 0 when unknown), the repository it was seen in, and every
+ * digest it references (role child / config / layer / subject, in order),
+ * with the referenced blobs' sizes. A second put of the same digest only
+ * adds the repository. */
+int catalog_manifest_put(catalog *c, const char *registry, const char *repo,
+                         const struct oci_manifest *m, int64_t created);
+/* The manifest parsed from its stored bytes (which hash to digest).
+ * RV_ENOTFOUND when the catalog does not have it. */
+int catalog_manifest_get(catalog *c, const char *digest, struct oci_manifest **out);
+/* The created time stored with the manifest (0 when unknown). */
+int catalog_manifest_created(catalog *c, const char *digest, int64_t *out);
+
+/* --- Copies ---------------------------------------------------------------- */
+
+/* Records that store_id holds a verified copy of digest (manifest or blob):
+ * verified_at epoch seconds, how = "read-back", "deep", "rebuild", "head". */
+int catalog_copy_put(catalog *c, int64_t store_id, const char *digest, int64_t verified_at,
+                     const char *how, int64_t run_id);
+/* 0 when store_id has a verified copy of digest, RV_ENOTFOUND otherwise. */
+int catalog_copy_has(catalog *c, int64_t store_id, const char *digest);
+/* Forgets a copy that failed verification (and its blob locations). */
+int catalog_copy_drop(catalog *c, int64_t store_id, const char *digest);
+
+/* Records a top-level reference the store holds: registry/repo:tag (tag may
+ * be NULL for an image stored by digest) → digest, stored during run_id. */
+int catalog_store_ref_put(catalog *c, int64_t store_id, const char *registry,
+                          const char *repo, const char *tag, const char *digest,
+                          int64_t run_id);
+
+/* --- Archive volumes and blob locations ------------------------------------- */
+
+/* A finished volume of an archive store: path relative to the store
+ * directory ("volumes/000003-20261123T190000Z.tar"), size and sha256 of the
+ * whole file. */
+int catalog_volume_add(catalog *c, int64_t store_id, const char *path, int64_t size,
+                       const char *sha256, int64_t run_id, int64_t *out_id);
+/* Where a blob's bytes start in a volume, and how many there are. */
+int catalog_location_put(catalog *c, int64_t volume_id, const char *digest, int64_t offset,
+                         int64_t length);
+
+struct catalog_location {
+	char volume[512];       /* path relative to the store directory */
+	int64_t offset;
+	int64_t length;
+};
+/* Where store_id keeps digest. RV_ENOTFOUND when it has no location. */
+int catalog_location_get(catalog *c, int64_t store_id, const char *digest,
+                         struct catalog_location *out);
+
+/* --- Listing, for `catalog list/show/verify` ------------------------------- */
+
+/* One top-level reference held by a store. Strings valid during the callback. */
+struct catalog_entry {
+	const char *store_kind;     /* "archive" / "registry" */
+	const char *store;          /* its location */
+	int64_t store_id;
+	const char *registry;
+	const char *repository;
+	const char *tag;            /* NULL for a by-digest entry */
+	const char *digest;
+	const char *media_type;
+	int64_t size;               /* manifest bytes */
+	int64_t total_size;         /* manifest + every blob it references, transitively */
+	int64_t created;
+	int64_t stored_at;
+	int64_t verified_at;        /* of the top-level manifest's copy */
+};
+typedef int (*catalog_entry_fn)(const struct catalog_entry *e, void *ctx);
+/* Every entry whose "registry/repository:tag" matches glob (NULL = all),
+ * sorted by registry, repository, tag. A non-zero return from fn stops the
+ * walk and is returned. */
+int catalog_entries(catalog *c, const char *glob, catalog_entry_fn fn, void *ctx);
+
+/* One copy row with its location (for verify). */
+struct catalog_copy {
+	int64_t store_id;
+	const char *store_kind;
+	const char *store;
+	const char *digest;
+	int64_t size;                /* from the blobs/manifests table */
+	int is_manifest;
+	const struct catalog_location *location;   /* NULL when none */
+};
+typedef int (*catalog_copy_fn)(const struct catalog_copy *cp, void *ctx);
+/* Every copy (of store_id, or of all stores when store_id is 0), by digest. */
+int catalog_copies(catalog *c, int64_t store_id, catalog_copy_fn fn, void *ctx);
+
+/* Every digest the manifest references, transitively (children, their
+ * configs and layers, subjects excluded), each once, in no particular
+ * order. fn's return stops the walk. */
+typedef int (*catalog_digest_fn)(const char *digest, int64_t size, int is_manifest, void *ctx);
+int catalog_closure(catalog *c, const char *digest, catalog_digest_fn fn, void *ctx);
+
+#endif
