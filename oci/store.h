@@ -103,7 +103,8 @@ struct oci_store_ops {
 	 * done(ctx, rc, msg) runs from inside run() when it ends (msg is the
 	 * error message, valid during the call). *handle is for resume() and
 	 * stays valid until done has run. Sinks may answer OCI_IO_PAUSE and
-	 * sources OCI_IO_AGAIN: the transfer then waits for resume(). */
+	 * sources OCI_IO_AGAIN: the transfer then waits for resume(), which
+	 * may be called from inside any sink or source. */
 	int (*blob_get_start)(struct oci_store *s, const char *repo,
 	                      const struct oci_descriptor *d, const struct oci_sink *sink,
 	                      oci_done_fn done, void *ctx, void **handle);
@@ -111,9 +112,14 @@ struct oci_store_ops {
 	                      const struct oci_descriptor *d, const struct oci_source *src,
 	                      oci_done_fn done, void *ctx, void **handle);
 	void (*resume)(struct oci_store *s, void *handle);
+	/* Makes a blob that repository from_repo of the same store holds
+	 * available in repo without moving bytes (registry cross-repository
+	 * mount). 0 mounted, RV_ENOTFOUND declined. */
+	int (*blob_mount)(struct oci_store *s, const char *repo, const char *digest,
+	                  const char *from_repo);
 	/* Drives this store's running transfers (for registries: every
-	 * transfer of the session the store's client belongs to) for at most
-	 * timeout_ms. Returns how many are still running. */
+	 * transfer of the session the store's client belongs to) until one
+	 * finishes or timeout_ms passed. Returns how many are still running. */
 	int (*run)(struct oci_store *s, int timeout_ms);
 
 	/* --- Optional: direct access (archives). NULL when absent. ----------- */

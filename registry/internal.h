@@ -88,7 +88,8 @@ struct registry_op {
 	int abort_rc;                    /* set by a callback to fail the transfer */
 	int best_effort_rc;              /* non-zero: every outcome of the rest is this code */
 	char *abort_msg;
-	int paused;
+	int paused;                      /* the sink or source said "not now" */
+	int resume_wanted;               /* registry_op_resume() asked; the loop unpauses */
 	char curl_err[CURL_ERROR_SIZE];
 
 	int (*handler)(registry_op *op);
@@ -139,6 +140,8 @@ struct registry_session {
 	char *authfile, *ca_cert;
 	registry_op *ops;                /* every op not yet finished */
 	int running;
+	unsigned long finished;          /* ops finished so far: run() returns on a change */
+	int resumes;                     /* some op has resume_wanted */
 	CURL **pool;                     /* idle easy handles */
 	size_t n_pool, alloc_pool;
 	unsigned rand_state;
@@ -187,5 +190,7 @@ void op_transfer_done(registry_op *op, CURLcode cc);
 /* Called by session.c when a sleeping op's time has come. */
 void op_wake(registry_op *op);
 void op_free(registry_op *op);
+/* Unpauses op if a resume was asked; 1 when it did. For the session loop. */
+int op_apply_resume(registry_op *op);
 
 #endif

@@ -143,6 +143,7 @@ int op_fail(registry_op *op, int code, const char *fmt, ...)
 
 static void finish(registry_op *op, int rc)
 {
+	op->s->finished++;
 	/* Best-effort steps (cancelling an upload session nobody needs) must
 	 * not turn into the op's failure. */
 	if (rc != 0 && op->best_effort_rc)
@@ -719,10 +720,26 @@ const char *registry_op_error(const registry_op *op)
 	return op->msg ? op->msg : "";
 }
 
+/* Never unpauses on the spot: a sink or source of one transfer calls this
+ * from inside libcurl's callbacks of another, where curl_easy_pause would
+ * run the first transfer's callbacks re-entrantly. The session loop
+ * unpauses right after the current perform instead. */
 void registry_op_resume(registry_op *op)
 {
-	if (op && op->easy && op->paused) {
-		op->paused = 0;
-		curl_easy_pause(op->easy, CURLPAUSE_CONT);
+	if (op && op->paused && !op->resume_wanted) {
+		op->resume_wanted = 1;
+		op->s->resumes = 1;
 	}
+}
+
+int op_apply_resume(registry_op *op)
+{
+	if (!op->resume_wanted)
+		return 0;
+	op->resume_wanted = 0;
+	if (!op->easy || !op->paused)
+		return 0;
+	op->paused = 0;
+	curl_easy_pause(op->easy, CURLPAUSE_CONT);
+	return 1;
 }

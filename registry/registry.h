@@ -67,8 +67,9 @@ struct registry_options {
 int registry_session_new(registry_session **out, const struct registry_options *opts);
 /* Cancels what is still running and frees everything. NULL is a no-op. */
 void registry_session_free(registry_session *s);
-/* Drives every running transfer for at most timeout_ms (0: do what is
- * ready and return). Returns how many are still running. */
+/* Drives every running transfer until one of them finishes, nothing runs,
+ * or timeout_ms passed (0: do what is ready and return). Returns how many
+ * are still running. */
 int registry_session_run(registry_session *s, int timeout_ms);
 
 /* A client for one registry ("reg.example.com", "127.0.0.1:5000",
@@ -162,7 +163,8 @@ int registry_manifest_head_start(registry_op **out, registry_client *c, const ch
                                  const char *ref, struct oci_manifest_info *out_info,
                                  registry_done_fn done, void *ctx);
 /* Un-pauses an op whose sink answered OCI_IO_PAUSE or whose source
- * answered OCI_IO_AGAIN. */
+ * answered OCI_IO_AGAIN. Safe to call from inside another transfer's sink
+ * or source: the session unpauses it after the current step. */
 void registry_op_resume(registry_op *op);
 /* The message of a failed op (valid inside its done callback). */
 const char *registry_op_error(const registry_op *op);

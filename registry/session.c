@@ -272,9 +272,35 @@ static int count_unfinished(registry_session *s)
 	return n;
 }
 
+/* Unpauses the ops whose resume was asked since the last perform. */
+static int apply_resumes(registry_session *s)
+{
+	int any = 0;
+
+	if (!s->resumes)
+		return 0;
+	s->resumes = 0;
+	for (registry_op *op = s->ops; op; op = op->next)
+		any |= op_apply_resume(op);
+	return any;
+}
+
+static int64_t next_wake_time(registry_session *s)
+{
+	int64_t next = -1;
+
+	for (registry_op *op = s->ops; op; op = op->next)
+		if (op->state == OP_SLEEPING && (next < 0 || op->wake_at < next))
+			next = op->wake_at;
+	return next;
+}
+
+/* Returns as soon as an op finished (so a caller with a queue can start
+ * the next one at once), when nothing runs, or at the deadline. */
 int registry_session_run(registry_session *s, int timeout_ms)
 {
 	int64_t deadline = time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	unsigned long finished = s->finished;
 
 	for (;;) {
 		int64_t now = time_mono_ms(), next_wake = -1;
@@ -285,14 +311,13 @@ int registry_session_run(registry_session *s, int timeout_ms)
 		reap(s);
 		if (!s->ops)
 			return 0;
+		if (apply_resumes(s) && time_mono_ms() < deadline)
+			continue;   /* unpaused transfers have work now: no poll */
 		now = time_mono_ms();
-		if (now >= deadline)
+		if (s->finished != finished || now >= deadline)
 			break;
 		int64_t wait = deadline - now;
-		next_wake = -1;
-		for (registry_op *op = s->ops; op; op = op->next)
-			if (op->state == OP_SLEEPING && (next_wake < 0 || op->wake_at < next_wake))
-				next_wake = op->wake_at;
+		next_wake = next_wake_time(s);
 		if (next_wake >= 0 && next_wake - now < wait)
 			wait = next_wake - now > 0 ? next_wake - now : 0;
 		if (wait > 1000)

@@ -141,6 +141,12 @@ static void r_resume(struct oci_store *s, void *handle)
 	registry_op_resume(handle);
 }
 
+static int r_blob_mount(struct oci_store *s, const char *repo, const char *digest,
+                        const char *from_repo)
+{
+	return registry_blob_mount(cl(s), repo, digest, from_repo);
+}
+
 static int r_run(struct oci_store *s, int timeout_ms)
 {
 	return registry_session_run(registry_client_session(cl(s)), timeout_ms);
@@ -168,6 +174,7 @@ static const struct oci_store_ops registry_store_ops = {
 	.blob_get_start = r_blob_get_start,
 	.blob_put_start = r_blob_put_start,
 	.resume = r_resume,
+	.blob_mount = r_blob_mount,
 	.run = r_run,
 };
 
