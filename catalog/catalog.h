@@ -37,7 +37,10 @@ enum {
 
 /* Opens (and with CATALOG_WRITE creates and migrates) the catalog at path.
  * Migrations are numbered and each runs in one transaction; a catalog newer
- * than this binary is refused (RV_EUNSUPPORTED). */
+ * than this binary is refused (RV_EUNSUPPORTED). A reader cannot migrate:
+ * an older schema is RV_EUNSUPPORTED for it, a file no writer has
+ * initialised RV_ENOTFOUND. A SQLite file that is not a regvault catalog is
+ * RV_EINVALID. Writes on a catalog opened CATALOG_READ fail (RV_ERROR). */
 int catalog_open(catalog **out, const char *path, unsigned flags);
 /* NULL is a no-op. Releases the writer lock. */
 void catalog_close(catalog *c);
@@ -46,7 +49,10 @@ void catalog_close(catalog *c);
 char *catalog_default_path(void);
 
 /* Explicit transactions for batches (one commit per image is far faster
- * than one per row). Nested begin is an error. */
+ * than one per row). Nested begin is an error. Inside a batch, a function
+ * that fails undoes only its own writes (a savepoint) and the batch stays
+ * open; outside one, every function is its own transaction. A failed
+ * commit is rolled back (catalog_rollback() after it is a no-op). */
 int catalog_begin(catalog *c);
 int catalog_commit(catalog *c);
 void catalog_rollback(catalog *c);
@@ -65,7 +71,8 @@ int catalog_run_finish(catalog *c, int64_t run_id, const char *outcome, const ch
 enum catalog_store_kind { CATALOG_STORE_ARCHIVE = 1, CATALOG_STORE_REGISTRY = 2 };
 
 /* The id of the store (archive: absolute directory path; registry:
- * "host[:port][/prefix]"), created on first use. */
+ * "host[:port][/prefix]"), created on first use (a reader gets
+ * RV_ENOTFOUND for a store no writer has recorded). */
 int catalog_store_id(catalog *c, enum catalog_store_kind kind, const char *location,
                      int64_t *out_id);
 
@@ -77,7 +84,8 @@ int catalog_store_id(catalog *c, enum catalog_store_kind kind, const char *locat
 int catalog_tag_seen(catalog *c, const char *registry, const char *repo, const char *tag,
                      const char *digest, int64_t when, int64_t run_id);
 /* What registry/repo:tag pointed to at time `at` (0 = most recently seen):
- * the row with first_seen <= at, latest first. RV_ENOTFOUND when unknown. */
+ * the row with first_seen <= at, latest first. RV_ENOTFOUND when unknown
+ * (or first seen after `at`). */
 int catalog_tag_resolve(catalog *c, const char *registry, const char *repo, const char *tag,
                         int64_t at, char out_digest[OCI_DIGEST_MAX]);
 
@@ -86,7 +94,8 @@ struct catalog_tag_event {
 	int64_t first_seen;
 	int64_t last_seen;
 };
-/* Every digest the tag pointed to, oldest first. *out is a new array. */
+/* Every digest the tag pointed to, oldest first. *out is a new array (caller
+ * frees). RV_ENOTFOUND when the tag has no history. */
 int catalog_tag_history(catalog *c, const char *registry, const char *repo, const char *tag,
                         struct catalog_tag_event **out, size_t *n);
 
@@ -96,13 +105,16 @@ int catalog_tag_history(catalog *c, const char *registry, const char *repo, cons
  * seconds, 0 when unknown), the repository it was seen in, and every
  * digest it references (role child / config / layer / subject, in order),
  * with the referenced blobs' sizes. A second put of the same digest only
- * adds the repository. */
+ * adds the repository (and sets created if it was unknown). RV_EDIGEST when
+ * m->raw does not hash to m->digest. */
 int catalog_manifest_put(catalog *c, const char *registry, const char *repo,
                          const struct oci_manifest *m, int64_t created);
 /* The manifest parsed from its stored bytes (which hash to digest).
- * RV_ENOTFOUND when the catalog does not have it. */
+ * RV_ENOTFOUND when the catalog does not have it, RV_EDIGEST when the
+ * stored bytes no longer hash to digest (a damaged catalog). */
 int catalog_manifest_get(catalog *c, const char *digest, struct oci_manifest **out);
-/* The created time stored with the manifest (0 when unknown). */
+/* The created time stored with the manifest (0 when unknown).
+ * RV_ENOTFOUND when the catalog does not have the manifest. */
 int catalog_manifest_created(catalog *c, const char *digest, int64_t *out);
 
 /* --- Copies ---------------------------------------------------------------- */
@@ -113,11 +125,15 @@ int catalog_copy_put(catalog *c, int64_t store_id, const char *digest, int64_t v
                      const char *how, int64_t run_id);
 /* 0 when store_id has a verified copy of digest, RV_ENOTFOUND otherwise. */
 int catalog_copy_has(catalog *c, int64_t store_id, const char *digest);
-/* Forgets a copy that failed verification (and its blob locations). */
+/* Forgets a copy that failed verification (and its blob locations in
+ * store_id's volumes). Forgetting a copy the catalog lacks succeeds. */
 int catalog_copy_drop(catalog *c, int64_t store_id, const char *digest);
 
 /* Records a top-level reference the store holds: registry/repo:tag (tag may
- * be NULL for an image stored by digest) → digest, stored during run_id. */
+ * be NULL for an image stored by digest) → digest, stored during run_id.
+ * A store lists a tag once: when it moves, the image it named stays listed
+ * by digest (as an archive's index.json keeps "<repo>@<digest>"). An image
+ * a tag names in that store and repository is not also listed by digest. */
 int catalog_store_ref_put(catalog *c, int64_t store_id, const char *registry,
                           const char *repo, const char *tag, const char *digest,
                           int64_t run_id);
@@ -125,8 +141,9 @@ int catalog_store_ref_put(catalog *c, int64_t store_id, const char *registry,
 /* --- Archive volumes and blob locations ------------------------------------- */
 
 /* A finished volume of an archive store: path relative to the store
- * directory ("volumes/000003-20261123T190000Z.tar"), size and sha256 of the
- * whole file. */
+ * directory ("volumes/000003-20261123T190000Z.tar"; shorter than
+ * catalog_location.volume, never absolute or with ".."), size and sha256
+ * of the whole file. RV_EEXISTS when the store has that path already. */
 int catalog_volume_add(catalog *c, int64_t store_id, const char *path, int64_t size,
                        const char *sha256, int64_t run_id, int64_t *out_id);
 /* Where a blob's bytes start in a volume, and how many there are. */
@@ -138,7 +155,8 @@ struct catalog_location {
 	int64_t offset;
 	int64_t length;
 };
-/* Where store_id keeps digest. RV_ENOTFOUND when it has no location. */
+/* Where store_id keeps digest (its oldest volume holding it). RV_ENOTFOUND
+ * when it has no location. */
 int catalog_location_get(catalog *c, int64_t store_id, const char *digest,
                          struct catalog_location *out);
 
@@ -172,17 +190,20 @@ struct catalog_copy {
 	const char *store_kind;
 	const char *store;
 	const char *digest;
-	int64_t size;                /* from the blobs/manifests table */
+	int64_t size;                /* from the blobs/manifests table; -1 when unknown */
 	int is_manifest;
 	const struct catalog_location *location;   /* NULL when none */
 };
 typedef int (*catalog_copy_fn)(const struct catalog_copy *cp, void *ctx);
-/* Every copy (of store_id, or of all stores when store_id is 0), by digest. */
+/* Every copy (of store_id, or of all stores when store_id is 0), by digest.
+ * The location is the one catalog_location_get() gives. */
 int catalog_copies(catalog *c, int64_t store_id, catalog_copy_fn fn, void *ctx);
 
 /* Every digest the manifest references, transitively (children, their
  * configs and layers, subjects excluded), each once, in no particular
- * order. fn's return stops the walk. */
+ * order. fn's return stops the walk. RV_ENOTFOUND, naming it, when the
+ * manifest or any child manifest is not in the catalog — checked before fn
+ * is called at all, so an incomplete closure never looks complete. */
 typedef int (*catalog_digest_fn)(const char *digest, int64_t size, int is_manifest, void *ctx);
 int catalog_closure(catalog *c, const char *digest, catalog_digest_fn fn, void *ctx);
 
