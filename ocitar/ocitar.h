@@ -57,7 +57,9 @@ enum {
 
 /* Opens the archive store at dir: scans every committed volume's tar
  * headers (cheap: data is skipped by seeking) and reads the newest
- * index.json. The store implements every oci_store operation except
+ * index.json. blob_put of a blob already stored with the same size
+ * succeeds without writing, as a registry upload would (blob_writer_open
+ * says RV_EEXISTS instead, so a caller can skip the transfer). The store implements every oci_store operation except
  * manifest_delete and the concurrent-transfer ones; blob_writer_* and
  * blob_reader_* are available. RV_ENOTFOUND when dir has no volumes and
  * OCITAR_WRITE was not given. */
@@ -65,10 +67,14 @@ int ocitar_open(struct oci_store **out, const char *dir, unsigned flags);
 
 /* Opens a single self-contained OCI layout tarball for writing (FILE.tar):
  * every blob, oci-layout, index.json, and a Docker manifest.json (RepoTags
- * in the familiar form, Layers pointing into blobs/) so that
- * `skopeo copy oci-archive:FILE.tar:REF`, `podman load` and `docker load`
- * all accept it. Written to "FILE.tar.tmp-<pid>" and renamed by
- * ocitar_commit(). Reading an existing tarball: ocitar_open_file(). */
+ * in the familiar form, Layers pointing into blobs/; one entry per image,
+ * and for an index the child for the platform regvault was built for) so
+ * that `skopeo copy oci-archive:FILE.tar:REF`, `podman load` and
+ * `docker load` accept it. ref.name is the full "<repository>:<tag>", as in
+ * store volumes (a bare tag is ambiguous when two repositories share it):
+ * `skopeo copy oci-archive:FILE.tar:reg.example.com/team/app:1.2 …`.
+ * Written to "FILE.tmp-<pid>" and renamed by ocitar_commit().
+ * Reading an existing tarball: ocitar_open_file(). */
 int ocitar_export_open(struct oci_store **out, const char *file);
 /* Opens any OCI layout tarball (ours or not) read-only as a store, with the
  * same entry checks as volumes. */
