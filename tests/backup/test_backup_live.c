@@ -304,6 +304,56 @@ static void test_incremental_listed_and_moved(void **state)
 	env_close(&e);
 }
 
+/* The archive is a store like any other: the copy engine takes images out
+ * of it again (archive → registry, the restore path), digests unchanged,
+ * the cosign signature along with its image. */
+static void test_archive_is_a_source(void **state)
+{
+	(void)state;
+	struct env e = { 0 };
+	char *s1 = src("RV_FX_IMAGE"), *s2 = src("RV_FX_MULTI");
+	const char *sources[] = { s1, s2 };
+	struct backup_report rep;
+	struct oci_store *ar = NULL, *dst = NULL;
+	registry_client *c = NULL;
+
+	env_open(&e);
+	check(run_backup(&e, sources, 2, &rep));
+	backup_report_release(&rep);
+	check(ocitar_open(&ar, e.store, OCITAR_READ));
+	check(registry_client_open(&c, e.s, need("RV_REG_STANDBY")));
+	check(registry_store_new(&dst, c));
+
+	char *from_img = xasprintf("%s/fx/image", need("RV_REG_PLAIN"));
+	char *from_multi = xasprintf("%s/fx/multi", need("RV_REG_PLAIN"));
+	char *to_img = xasprintf("t/backup/%d/restored-image", (int)getpid());
+	char *to_multi = xasprintf("t/backup/%d/restored-multi", (int)getpid());
+	struct xfer_image img[2] = { { from_img, "v1", to_img, NULL },
+	                             { from_multi, "v1", to_multi, NULL } };
+	struct xfer_result r[2];
+	struct oci_manifest_info info;
+	check(xfer_copy(ar, dst, img, 2, NULL, r));
+	check(oci_store_manifest_head(dst, to_img, "v1", &info));
+	assert_string_equal(info.digest, need("RV_FX_IMAGE_DIGEST"));
+	check(oci_store_manifest_head(dst, to_multi, "v1", &info));
+	assert_string_equal(info.digest, need("RV_FX_MULTI_DIGEST"));
+	check(oci_store_manifest_head(dst, to_img, need("RV_FX_SIG_TAG"), &info));
+	assert_string_equal(info.digest, need("RV_FX_SIG_DIGEST"));
+	assert_true(r[0].blobs_copied > 0);
+	xfer_result_release(&r[0]);
+	xfer_result_release(&r[1]);
+	free(from_img);
+	free(from_multi);
+	free(to_img);
+	free(to_multi);
+	oci_store_close(dst);
+	registry_client_close(c);
+	oci_store_close(ar);
+	free(s1);
+	free(s2);
+	env_close(&e);
+}
+
 /* A deterministic byte stream: the same bytes on every pass, so it can be
  * hashed once and uploaded after (and rewound for a retry). */
 struct gen {
@@ -439,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_backup_verify_rebuild),
 		cmocka_unit_test(test_flipped_byte_fails_deep_verify),
 		cmocka_unit_test(test_incremental_listed_and_moved),
+		cmocka_unit_test(test_archive_is_a_source),
 		cmocka_unit_test(test_one_gib_layer_bounded_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
