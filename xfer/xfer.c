@@ -14,6 +14,7 @@
  * Manifests are then put image by image, in graph order, only for images
  * whose every blob arrived.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ struct unit {
 	int64_t moved;                    /* bytes this attempt */
 	void *get_h, *put_h, *writer_h, *reader_h;
 	struct pipe *pipe;
+	size_t same_next;                 /* next unit with this digest, index + 1; 0 ends */
 	struct unit *waiters;             /* same digest, other repository: wait for us, then mount */
 	struct unit *next_waiter;
 	struct oci_sink inner_sink;       /* what counted_write forwards to */
@@ -60,7 +62,9 @@ struct copy {
 	const struct xfer_options *o;
 	struct graph *graphs;
 	struct unit *units;
-	size_t n_units, alloc_units;
+	size_t n_units;
+	size_t *by_digest;                /* hash of digest → first unit index + 1 */
+	size_t n_buckets;                 /* a power of two, at least twice the units */
 	size_t *queue;                    /* unit indices waiting to start */
 	size_t q_head, q_len, q_cap;
 	int inflight;
@@ -120,36 +124,74 @@ static struct unit *dequeue(struct copy *x)
 	return &x->units[i];
 }
 
+/* Units are found by digest through a hash table: a backup of thousands
+ * of images has tens of thousands of blobs, and scanning them for every
+ * blob of every image would be quadratic. */
+static size_t *bucket(struct copy *x, const char *digest)
+{
+	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+
+	for (const char *p = digest; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	size_t i = (size_t)h & (x->n_buckets - 1);
+	while (x->by_digest[i] && strcmp(x->units[x->by_digest[i] - 1].d->digest, digest) != 0)
+		i = (i + 1) & (x->n_buckets - 1);
+	return &x->by_digest[i];
+}
+
+/* The first unit with this digest (follow same_next for the others). */
+static struct unit *first_same(struct copy *x, const char *digest)
+{
+	size_t k = *bucket(x, digest);
+	return k ? &x->units[k - 1] : NULL;
+}
+
+static struct unit *next_same(struct copy *x, const struct unit *u)
+{
+	return u->same_next ? &x->units[u->same_next - 1] : NULL;
+}
+
 static struct unit *find_unit(struct copy *x, const char *dst_repo, const char *digest)
 {
-	for (size_t i = 0; i < x->n_units; i++) {
-		struct unit *u = &x->units[i];
-		if (strcmp(u->d->digest, digest) == 0 &&
-		    (x->dst_is_archive || strcmp(u->dst_repo, dst_repo) == 0))
+	for (struct unit *u = first_same(x, digest); u; u = next_same(x, u))
+		if (x->dst_is_archive || strcmp(u->dst_repo, dst_repo) == 0)
 			return u;
-	}
 	return NULL;
+}
+
+static void new_unit(struct copy *x, size_t image, const struct oci_descriptor *d)
+{
+	struct unit *u = &x->units[x->n_units];
+	size_t *b = bucket(x, d->digest);
+
+	memset(u, 0, sizeof(*u));
+	u->x = x;
+	u->d = d;
+	u->src_repo = x->images[image].src_repo;
+	u->dst_repo = x->images[image].dst_repo;
+	u->image = image;
+	u->same_next = *b;   /* newest first in the chain */
+	*b = ++x->n_units;
+	enqueue(x, x->n_units - 1);
+	x->total_bytes += d->size;
 }
 
 static void plan_units(struct copy *x)
 {
+	size_t blobs = 0;
+
+	for (size_t i = 0; i < x->n_images; i++)
+		blobs += x->graphs[i].n_blobs;
+	/* Sized once: units never outnumber the blobs of all graphs. */
+	x->units = xcalloc(blobs + 1, sizeof(*x->units));
+	for (x->n_buckets = 16; x->n_buckets < 2 * blobs; x->n_buckets *= 2)
+		;
+	x->by_digest = xcalloc(x->n_buckets, sizeof(*x->by_digest));
 	for (size_t i = 0; i < x->n_images; i++) {
 		struct graph *g = &x->graphs[i];
-		for (size_t b = 0; g->nodes && b < g->n_blobs; b++) {
-			const struct oci_descriptor *d = &g->blobs[b].d;
-			if (find_unit(x, x->images[i].dst_repo, d->digest))
-				continue;
-			x->units = xgrow(x->units, sizeof(*x->units), x->n_units + 1, &x->alloc_units);
-			struct unit *u = &x->units[x->n_units];
-			memset(u, 0, sizeof(*u));
-			u->x = x;
-			u->d = d;
-			u->src_repo = x->images[i].src_repo;
-			u->dst_repo = x->images[i].dst_repo;
-			u->image = i;
-			enqueue(x, x->n_units++);
-			x->total_bytes += d->size;
-		}
+		for (size_t b = 0; b < g->n_blobs; b++)
+			if (!find_unit(x, x->images[i].dst_repo, g->blobs[b].d.digest))
+				new_unit(x, i, &g->blobs[b].d);
 	}
 }
 
@@ -412,10 +454,8 @@ static int already_there(struct unit *u)
 		return rc;
 	/* Within a registry, a blob another repository got this run is
 	 * mounted instead of uploaded again. */
-	for (size_t i = 0; i < x->n_units; i++) {
-		struct unit *o = &x->units[i];
-		if (o == u || (o->state != U_DONE && o->state != U_SKIPPED) ||
-		    strcmp(o->d->digest, u->d->digest) != 0)
+	for (struct unit *o = first_same(x, u->d->digest); o; o = next_same(x, o)) {
+		if (o == u || (o->state != U_DONE && o->state != U_SKIPPED))
 			continue;
 		if (x->dst->ops->blob_mount(x->dst, u->dst_repo, u->d->digest, o->dst_repo) == 0)
 			return 0;
@@ -432,9 +472,8 @@ static int wait_for_twin(struct unit *u)
 
 	if (x->dst_is_archive || !x->dst->ops->blob_mount)
 		return 0;
-	for (size_t i = 0; i < x->n_units; i++) {
-		struct unit *o = &x->units[i];
-		if (o != u && o->state == U_RUNNING && strcmp(o->d->digest, u->d->digest) == 0) {
+	for (struct unit *o = first_same(x, u->d->digest); o; o = next_same(x, o)) {
+		if (o != u && o->state == U_RUNNING) {
 			u->next_waiter = o->waiters;
 			o->waiters = u;
 			return 1;
@@ -664,6 +703,7 @@ int xfer_copy(struct oci_store *src, struct oci_store *dst, const struct xfer_im
 	}
 	free(x.graphs);
 	free(x.units);
+	free(x.by_digest);
 	free(x.queue);
 	if (failed)
 		return error_set(RV_ERROR, "%zu of %zu images failed", failed, n);
