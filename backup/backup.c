@@ -71,81 +71,29 @@ static void add_item(struct run *r, const char *registry, const char *repo, cons
 	}
 }
 
-/* --- Resolving tags, many HEADs at once ------------------------------------ */
-
-struct head {
-	struct item *it;
-	struct oci_manifest_info info;
-	int done, rc;
-	char *msg;
-};
-
-static void head_done(registry_op *op, int rc, void *ctx)
-{
-	struct head *h = ctx;
-	h->done = 1;
-	h->rc = rc;
-	if (rc < 0)
-		h->msg = xstrdup(registry_op_error(op));
-}
-
-static void resolve_tags(struct run *r, registry_client *c, size_t from, size_t to)
-{
-	int jobs = r->o->xfer.jobs > 0 ? r->o->xfer.jobs : 4;
-	struct head *heads = xcalloc(to - from + 1, sizeof(*heads));
-	size_t next = from, finished = 0, running = 0;
-
-	while (finished < to - from) {
-		for (; next < to && running < (size_t)jobs; next++) {
-			struct head *h = &heads[next - from];
-			h->it = &r->items[next];
-			if (!h->it->tag) {
-				h->done = 1;   /* named by digest: nothing to resolve */
-				continue;
-			}
-			running++;
-			if (registry_manifest_head_start(NULL, c, h->it->repo, h->it->tag, &h->info,
-			                                 head_done, h) < 0) {
-				h->done = 1;
-				h->rc = error_code();
-				h->msg = xstrdup(error_msg());
-			}
-		}
-		registry_session_run(r->o->session, 1000);
-		finished = running = 0;
-		for (size_t i = 0; i < next - from; i++) {
-			finished += heads[i].done;
-			running += !heads[i].done;
-		}
-	}
-	for (size_t i = 0; i < to - from; i++) {
-		struct head *h = &heads[i];
-		if (h->msg)
-			item_fail(h->it, h->rc, h->msg);
-		else if (h->it->tag)
-			memcpy(h->it->digest, h->info.digest, sizeof(h->it->digest));
-		free(h->msg);
-	}
-	free(heads);
-}
-
 /* --- Sources ----------------------------------------------------------------- */
 
 /* Expands one SOURCE into items, their tags resolved. */
-static int expand_source(struct run *r, const char *source, registry_client *c,
-                         struct oci_store *rs, const struct oci_ref *ref)
+static int expand_source(struct run *r, const char *source, struct oci_store *rs,
+                         const struct oci_ref *ref)
 {
 	struct xfer_found *found = NULL;
-	size_t n = 0, first = r->n;
+	size_t n = 0;
 	const char *want = ref->digest ? ref->digest : ref->tag;
 	int rc = xfer_expand(rs, ref->repository, want, &found, &n);
 
 	if (rc < 0)
 		return error_wrap(rc, "source \"%s\"", source);
-	for (size_t i = 0; i < n; i++)
+	xfer_resolve(rs, found, n, r->o->xfer.jobs);
+	for (size_t i = 0; i < n; i++) {
 		add_item(r, ref->registry, found[i].repo, found[i].ref);
+		struct item *it = &r->items[r->n - 1];
+		if (found[i].rc < 0)
+			item_fail(it, found[i].rc, found[i].msg);
+		else
+			memcpy(it->digest, found[i].digest, sizeof(it->digest));
+	}
 	xfer_found_free(found, n);
-	resolve_tags(r, c, first, r->n);
 	return 0;
 }
 
@@ -276,7 +224,7 @@ static int gather(struct run *r, struct strlist *registries, struct regconn *con
 				return rc;
 			}
 		}
-		rc = expand_source(r, src, conns[k].c, conns[k].s, &ref);
+		rc = expand_source(r, src, conns[k].s, &ref);
 		oci_ref_release(&ref);
 		if (rc < 0)
 			return rc;

@@ -112,6 +112,10 @@ struct oci_store_ops {
 	                      const struct oci_descriptor *d, const struct oci_source *src,
 	                      oci_done_fn done, void *ctx, void **handle);
 	void (*resume)(struct oci_store *s, void *handle);
+	/* Starts a manifest HEAD (resolving many tags at once); *out is filled
+	 * before done runs. */
+	int (*manifest_head_start)(struct oci_store *s, const char *repo, const char *ref,
+	                           struct oci_manifest_info *out, oci_done_fn done, void *ctx);
 	/* Makes a blob that repository from_repo of the same store holds
 	 * available in repo without moving bytes (registry cross-repository
 	 * mount). 0 mounted, RV_ENOTFOUND declined. */

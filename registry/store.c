@@ -135,6 +135,17 @@ static int r_blob_put_start(struct oci_store *s, const char *repo,
 	return rc;
 }
 
+static int r_manifest_head_start(struct oci_store *s, const char *repo, const char *ref,
+                                 struct oci_manifest_info *out, oci_done_fn done, void *ctx)
+{
+	struct done_adapter *a = adapter(done, ctx);
+	int rc = registry_manifest_head_start(NULL, cl(s), repo, ref, out, adapt_done, a);
+
+	if (rc < 0)
+		free(a);
+	return rc;
+}
+
 static void r_resume(struct oci_store *s, void *handle)
 {
 	(void)s;
@@ -174,6 +185,7 @@ static const struct oci_store_ops registry_store_ops = {
 	.blob_get_start = r_blob_get_start,
 	.blob_put_start = r_blob_put_start,
 	.resume = r_resume,
+	.manifest_head_start = r_manifest_head_start,
 	.blob_mount = r_blob_mount,
 	.run = r_run,
 };

@@ -8,6 +8,7 @@
  * with their subject (xfer walks them), so listing them here would copy
  * them twice and count them as versions.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ static void add_found(struct xfer_found **v, size_t *n, size_t *alloc, const cha
                       const char *ref)
 {
 	*v = xgrow(*v, sizeof(**v), *n + 1, alloc);
+	memset(&(*v)[*n], 0, sizeof(**v));
 	(*v)[*n].repo = xstrdup(repo);
 	(*v)[*n].ref = xstrdup(ref);
 	(*n)++;
@@ -86,6 +88,81 @@ void xfer_found_free(struct xfer_found *f, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(f[i].repo);
 		free(f[i].ref);
+		free(f[i].msg);
 	}
 	free(f);
+}
+
+/* --- Resolving tags, many HEADs at once ------------------------------------ */
+
+struct head {
+	struct xfer_found *f;
+	struct oci_manifest_info info;
+	int running;
+};
+
+static void found_failed(struct xfer_found *f, int rc, const char *msg)
+{
+	f->rc = rc;
+	free(f->msg);
+	f->msg = xstrdup(msg && *msg ? msg : "failed");
+}
+
+static void head_done(void *ctx, int rc, const char *msg)
+{
+	struct head *h = ctx;
+
+	h->running = 0;
+	if (rc < 0)
+		found_failed(h->f, rc, msg);
+	else
+		memcpy(h->f->digest, h->info.digest, sizeof(h->f->digest));
+}
+
+/* A store without concurrent HEADs: one at a time. */
+static void resolve_one(struct oci_store *src, struct xfer_found *f)
+{
+	struct oci_manifest_info info;
+	int rc = oci_store_manifest_head(src, f->repo, f->ref, &info);
+
+	if (rc < 0)
+		found_failed(f, rc, error_msg());
+	else
+		memcpy(f->digest, info.digest, sizeof(f->digest));
+}
+
+int xfer_resolve(struct oci_store *src, struct xfer_found *found, size_t n, int jobs)
+{
+	int conc = src->ops->manifest_head_start && src->ops->run;
+	struct head *slots = xcalloc(jobs > 0 ? (size_t)jobs : 1, sizeof(*slots));
+	size_t next = 0, nslots = jobs > 0 ? (size_t)jobs : 1;
+	int busy;
+
+	do {
+		busy = 0;
+		for (size_t k = 0; k < nslots; k++) {
+			struct head *h = &slots[k];
+			while (!h->running && next < n) {
+				struct xfer_found *f = &found[next++];
+				if (strchr(f->ref, ':')) {   /* a digest names itself */
+					snprintf(f->digest, sizeof(f->digest), "%s", f->ref);
+				} else if (!conc) {
+					resolve_one(src, f);
+				} else {
+					h->f = f;
+					h->running = 1;
+					if (src->ops->manifest_head_start(src, f->repo, f->ref, &h->info, head_done,
+					                                  h) < 0) {
+						h->running = 0;
+						found_failed(f, error_code(), error_msg());
+					}
+				}
+			}
+			busy |= h->running;
+		}
+		if (busy)
+			src->ops->run(src, 1000);
+	} while (busy || next < n);
+	free(slots);
+	return 0;
 }

@@ -117,6 +117,10 @@ void xfer_result_release(struct xfer_result *r);
 struct xfer_found {
 	char *repo;
 	char *ref;    /* a tag, or a digest when the source named one */
+	/* Filled by xfer_resolve: */
+	char digest[OCI_DIGEST_MAX];
+	int rc;       /* 0, or why the tag could not be resolved */
+	char *msg;
 };
 
 /* Expands a SOURCE against a store: every repository matching repo_glob
@@ -129,5 +133,11 @@ struct xfer_found {
 int xfer_expand(struct oci_store *src, const char *repo_glob, const char *ref,
                 struct xfer_found **out, size_t *n);
 void xfer_found_free(struct xfer_found *f, size_t n);
+
+/* Resolves every tag of found[] to its current digest at src (digest refs
+ * are taken as they are), up to jobs HEADs at once when the store can run
+ * them concurrently. Each entry gets its digest or its own rc and msg; the
+ * call itself fails only when nothing could be asked. */
+int xfer_resolve(struct oci_store *src, struct xfer_found *found, size_t n, int jobs);
 
 #endif

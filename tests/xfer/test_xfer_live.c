@@ -247,6 +247,34 @@ static void test_expand_sources(void **state)
 	close_stores(&st);
 }
 
+static void test_resolve_5000_tags(void **state)
+{
+	(void)state;
+	struct stores st;
+	struct xfer_found *f = NULL;
+	size_t n = 0;
+	const char *want = need("RV_FX_MANYTAGS_DIGEST");
+
+	open_stores(&st);
+	check(xfer_expand(st.src, need("RV_FX_MANYTAGS_REPO"), NULL, &f, &n));
+	assert_int_equal((long)n, harness_env_long("RV_FX_MANYTAGS_COUNT", -1));
+	/* One tag that vanished between listing and resolving fails alone. */
+	free(f[17].ref);
+	f[17].ref = xstrdup("no-such-tag");
+	check(xfer_resolve(st.src, f, n, 8));
+	for (size_t i = 0; i < n; i++) {
+		if (i == 17) {
+			assert_int_equal(f[i].rc, RV_ENOTFOUND);
+			assert_non_null(strstr(f[i].msg, "no-such-tag"));
+			continue;
+		}
+		assert_int_equal(f[i].rc, 0);
+		assert_string_equal(f[i].digest, want);
+	}
+	xfer_found_free(f, n);
+	close_stores(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_referrer_artifact_follows),
 		cmocka_unit_test(test_platform_filter),
 		cmocka_unit_test(test_expand_sources),
+		cmocka_unit_test(test_resolve_5000_tags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
