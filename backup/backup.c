@@ -232,6 +232,14 @@ static int gather(struct run *r, struct strlist *registries, struct regconn *con
 	return 0;
 }
 
+static int any_viable(const struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->items[i].status != BACKUP_FAILED)
+			return 1;
+	return 0;
+}
+
 static int open_archive(struct run *r)
 {
 	const char *to = r->o->to;
@@ -276,10 +284,13 @@ static void report_items(struct run *r, struct backup_report *out)
 		bi->ref = xstrdup(it->name);
 		memcpy(bi->digest, it->digest, sizeof(bi->digest));
 		bi->status = it->status;
-		bi->bytes_written = it->status == BACKUP_COPIED ? it->res.bytes_copied : 0;
+		bi->bytes_written = it->status == BACKUP_COPIED || it->status == BACKUP_PARTIAL
+		                            ? it->res.bytes_copied
+		                            : 0;
 		bi->rc = it->rc;
 		bi->msg = xstrdup_or_null(it->msg);
 		out->copied += it->status == BACKUP_COPIED;
+		out->partial += it->status == BACKUP_PARTIAL;
 		out->listed += it->status == BACKUP_LISTED;
 		out->unchanged += it->status == BACKUP_UNCHANGED;
 		out->failed += it->status == BACKUP_FAILED;
@@ -333,6 +344,14 @@ static int confirm_old(struct run *r, struct item *it, const struct xfer_object 
 	return rc;
 }
 
+static int have_copy(const char *digest, int64_t size, int is_manifest, void *ctx)
+{
+	struct run *r = ctx;
+	(void)size;
+	(void)is_manifest;
+	return catalog_copy_has(r->o->cat, r->store_id, digest);
+}
+
 static int record_copied(struct run *r, struct item *it)
 {
 	catalog *cat = r->o->cat;
@@ -363,6 +382,15 @@ static int record_copied(struct run *r, struct item *it)
 	if (rc == 0)
 		rc = catalog_store_ref_put(cat, r->store_id, it->registry, it->repo, it->tag,
 		                           it->digest, r->run_id);
+	if (rc == 0 && catalog_closure(cat, it->digest, have_copy, r) != 0) {
+		/* Some child was left out (--platform): the index's bytes name
+		 * more than the store holds, so the image as a whole is not here. */
+		error_clear();
+		it->status = BACKUP_PARTIAL;
+		free(it->msg);
+		it->msg = xstrdup("not every platform was stored: no complete copy recorded");
+		return 0;
+	}
 	if (rc == 0)
 		rc = catalog_copy_put(cat, r->store_id, it->digest, r->now, "read-back", r->run_id);
 	return rc;
@@ -421,8 +449,14 @@ int backup_run(const struct backup_options *o, struct backup_report *out)
 	if ((rc = catalog_run_start(o->cat, "backup", o->args_json, &r.run_id)) < 0)
 		goto done;
 	out->run_id = r.run_id;
-	if ((rc = gather(&r, &registries, conns)) < 0 || (rc = record_tags(&r)) < 0 ||
-	    (rc = open_archive(&r)) < 0)
+	if ((rc = gather(&r, &registries, conns)) < 0 || (rc = record_tags(&r)) < 0)
+		goto done;
+	if (!any_viable(&r)) {   /* every tag failed to resolve: create no store */
+		report_items(&r, out);
+		rc = error_set(RV_ERROR, "%zu of %zu images failed", out->failed, r.n);
+		goto done;
+	}
+	if ((rc = open_archive(&r)) < 0)
 		goto done;
 	copy_all(&r, &registries, conns);
 	if ((rc = ocitar_commit(r.archive, &info)) < 0)
@@ -432,8 +466,9 @@ int backup_run(const struct backup_options *o, struct backup_report *out)
 	out->volume = xstrdup_or_null(info.volume);
 	out->volume_size = info.size;
 	report_items(&r, out);
-	for (size_t i = 0; i < r.n; i++)
-		out->bytes_written += out->items[i].bytes_written;
+	/* What the volume really holds new, manifests included, each blob once. */
+	for (size_t i = 0; i < info.n_entries; i++)
+		out->bytes_written += info.entries[i].length;
 	if (out->failed)
 		rc = error_set(RV_ERROR, "%zu of %zu images failed", out->failed, r.n);
 done:

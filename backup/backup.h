@@ -42,6 +42,8 @@ struct backup_options {
 
 enum backup_status {
 	BACKUP_COPIED,      /* new bytes written this run */
+	BACKUP_PARTIAL,     /* stored, but not all of it (--platform): no copy of the
+	                       image as a whole is recorded, so nothing counts on it */
 	BACKUP_LISTED,      /* known digest, new name: listed from the catalog */
 	BACKUP_UNCHANGED,   /* already held under this name: nothing done */
 	BACKUP_FAILED,
@@ -51,7 +53,7 @@ struct backup_item {
 	char *ref;                    /* "registry/repo:tag" or "registry/repo@digest" */
 	char digest[OCI_DIGEST_MAX];
 	enum backup_status status;
-	int64_t bytes_written;        /* blob bytes this image added to the volume */
+	int64_t bytes_written;        /* blob bytes this image was first to add to the volume */
 	int rc;
 	char *msg;
 };
@@ -60,7 +62,7 @@ struct backup_report {
 	int64_t run_id;
 	struct backup_item *items;
 	size_t n_items;
-	size_t copied, listed, unchanged, failed;
+	size_t copied, partial, listed, unchanged, failed;
 	int64_t bytes_written;        /* blob and manifest bytes new in the volume */
 	char *volume;                 /* relative path of the new volume, NULL when none */
 	int64_t volume_size;

@@ -138,6 +138,11 @@ int catalog_store_ref_put(catalog *c, int64_t store_id, const char *registry,
                           const char *repo, const char *tag, const char *digest,
                           int64_t run_id);
 
+/* The digest store_id holds under registry/repo:tag. RV_ENOTFOUND when it
+ * holds nothing under that name. */
+int catalog_store_ref_get(catalog *c, int64_t store_id, const char *registry, const char *repo,
+                          const char *tag, char out_digest[OCI_DIGEST_MAX]);
+
 /* --- Archive volumes and blob locations ------------------------------------- */
 
 /* A finished volume of an archive store: path relative to the store

@@ -191,6 +191,36 @@ int catalog_store_ref_put(catalog *c, int64_t store_id, const char *registry,
 	return catalog_op_end(c, &op, rc);
 }
 
+int catalog_store_ref_get(catalog *c, int64_t store_id, const char *registry, const char *repo,
+                          const char *tag, char out_digest[OCI_DIGEST_MAX])
+{
+	sqlite3_stmt *st = NULL;
+	int64_t repo_id = 0;
+	int rc = catalog_repository_id(c, registry, repo, 0, &repo_id);
+
+	if (rc == 0)
+		rc = catalog_prepare(c, &st, "SELECT digest FROM store_refs WHERE store_id = ?1 AND "
+		                             "repository_id = ?2 AND tag = ?3");
+	if (rc)
+		goto done;
+	sqlite3_bind_int64(st, 1, store_id);
+	sqlite3_bind_int64(st, 2, repo_id);
+	catalog_bind_text(st, 3, tag);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		snprintf(out_digest, OCI_DIGEST_MAX, "%s", catalog_column_text(st, 0));
+		break;
+	case SQLITE_DONE:
+		rc = error_set(RV_ENOTFOUND, "store %lld holds no \"%s/%s:%s\"", (long long)store_id,
+		               registry, repo, tag);
+		break;
+	default: rc = catalog_sql_error(c, "cannot look up \"%s/%s:%s\"", registry, repo, tag);
+	}
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* --- Volumes and locations ------------------------------------------------------------ */
 
 /* Restore joins this path to the store directory: it must stay inside. */

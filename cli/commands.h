@@ -19,4 +19,10 @@ extern const char cmd_ls_help[];
 int cmd_inspect(int argc, char **argv, const struct cli_globals *g);
 extern const char cmd_inspect_help[];
 
+int cmd_backup(int argc, char **argv, const struct cli_globals *g);
+extern const char cmd_backup_help[];
+
+int cmd_catalog(int argc, char **argv, const struct cli_globals *g);
+extern const char cmd_catalog_help[];
+
 #endif

@@ -8,7 +8,7 @@
  *   2  bad usage, input or configuration: unknown option or command, bad
  *      value, invalid reference or manifest, missing or rejected
  *      credentials, access denied, untrusted certificate
- *   3  refused for safety (prune's guards; no command returns it yet)
+ *   3  refused for safety (catalog rebuild over an existing catalog; prune's guards)
  */
 #ifndef RV_CLI_EXITCODE_H
 #define RV_CLI_EXITCODE_H

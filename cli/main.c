@@ -29,6 +29,10 @@ static const struct cli_command commands[] = {
 	  cmd_ls_help },
 	{ "inspect", cmd_inspect, "show digest, platforms, layers, sizes and created time",
 	  cmd_inspect_help },
+	{ "backup", cmd_backup, "copy images into an archive store or a tarball, verified",
+	  cmd_backup_help },
+	{ "catalog", cmd_catalog, "list, show, verify or rebuild what is kept where",
+	  cmd_catalog_help },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -44,8 +48,9 @@ static const char global_help_head[] =
 "DESCRIPTION\n"
 "    regvault copies the images that matter into a standby registry or an\n"
 "    archive before anything is deleted, and brings any image back in one\n"
-"    command. This version lists and inspects registries; copying,\n"
-"    restoring and pruning arrive in later versions.\n"
+"    command. This version lists and inspects registries and backs\n"
+"    images up into archive stores, with a catalog of what is kept\n"
+"    where; mirroring, restoring and pruning arrive in later versions.\n"
 "\n"
 "COMMANDS\n";
 
@@ -79,7 +84,8 @@ static const char global_help_tail[] =
 "        Requests or transfers in parallel, 1 to 64 (default 4).\n"
 "    --catalog PATH\n"
 "        The catalog database (default $REGVAULT_CATALOG, else\n"
-"        $XDG_DATA_HOME/regvault/catalog.db); not used by ls or inspect.\n"
+"        $XDG_DATA_HOME/regvault/catalog.db, else\n"
+"        ~/.local/share/regvault/catalog.db); used by backup and catalog.\n"
 "    -q, --quiet\n"
 "        Print only errors on stderr.\n"
 "    -v, --verbose\n"
@@ -107,12 +113,14 @@ static const char global_help_tail[] =
 "    REGVAULT_CRED_HELPER_TIMEOUT_MS\n"
 "                        how long a credential helper may run (30000)\n"
 "    REGVAULT_TRACE      1: log every HTTP request and response on stderr\n"
-"                        (Authorization and tokens redacted)\n"
+"                        (Authorization and tokens redacted)\n""    REGVAULT_PROGRESS   force: draw the progress line even when stderr\n"
+"                        is not a terminal (a debugging aid)\n"
 "\n"
 "EXAMPLES\n"
 "    regvault ls 127.0.0.1:5000\n"
 "    regvault ls -l reg.example.com/team-a/api\n"
-"    regvault inspect -o json reg.example.com/team-a/api:1.4\n"
+"    regvault inspect -o json reg.example.com/team-a/api:1.4\n""    regvault backup 'reg.example.com/team-a/*' --to /srv/vault\n"
+"    regvault catalog list\n"
 "\n"
 "    See regvault(1) and 'regvault help COMMAND'.\n";
 

@@ -324,10 +324,9 @@ int cli_getopt(struct cli_getopt *p, const struct cli_option *opts, const char *
 
 /* --- Talking to a registry ------------------------------------------------- */
 
-int cli_target_open(struct cli_target *t, const struct cli_globals *g, const char *registry)
+int cli_session_new(registry_session **out, const struct cli_globals *g)
 {
 	struct registry_options opts = REGISTRY_OPTIONS_INIT;
-	int rc;
 
 	opts.authfile = g->authfile;
 	opts.ca_cert = g->ca_cert;
@@ -335,7 +334,13 @@ int cli_target_open(struct cli_target *t, const struct cli_globals *g, const cha
 	opts.n_insecure = g->insecure.n;
 	opts.trace = g->trace;
 	opts.max_host_connections = g->jobs;
-	rc = registry_session_new(&t->session, &opts);
+	return registry_session_new(out, &opts);
+}
+
+int cli_target_open(struct cli_target *t, const struct cli_globals *g, const char *registry)
+{
+	int rc = cli_session_new(&t->session, g);
+
 	if (rc == 0)
 		rc = registry_client_open(&t->client, t->session, registry);
 	if (rc == 0)

@@ -82,6 +82,12 @@ int cli_getopt(struct cli_getopt *p, const struct cli_option *opts, const char *
 
 /* --- Talking to a registry ------------------------------------------------ */
 
+/* A registry session configured by the global options (credentials, CA,
+ * insecure hosts, tracing, --jobs connections per host), for commands
+ * whose lower layer opens the clients itself (backup). 0 or an RV_E* code
+ * with the message set; the caller frees it with registry_session_free. */
+int cli_session_new(registry_session **out, const struct cli_globals *g);
+
 /* One registry reached with the global options: the session, a client for
  * the host and that client as an oci_store. */
 struct cli_target {

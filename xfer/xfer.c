@@ -571,7 +571,9 @@ static int blobs_arrived(struct copy *x, size_t i, struct xfer_result *r)
 			r->msg = xasprintf("blob %s: %s", u->d->digest, u->msg);
 			return RV_ERROR;
 		}
-		int copied = u->state == U_DONE;
+		/* A blob shared by several images was moved once: it counts as
+		 * copied for the first image that asked for it. */
+		int copied = u->state == U_DONE && u->image == i;
 		add_object(r, u->d->digest, u->d->size, 0, copied);
 		if (copied)
 			r->bytes_copied += u->d->size, r->blobs_copied++;

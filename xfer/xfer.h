@@ -75,7 +75,8 @@ struct xfer_object {
 	char digest[OCI_DIGEST_MAX];
 	int64_t size;
 	int is_manifest;
-	int copied;               /* moved this run (0: the destination had it) */
+	int copied;               /* moved this run for this image (0: the destination had
+	                             it, or another image of the same copy moved it) */
 };
 
 /* A manifest that reached the destination. */

@@ -304,6 +304,60 @@ static void test_incremental_listed_and_moved(void **state)
 	env_close(&e);
 }
 
+static int sum_entry(const struct ocitar_entry *en, void *ctx)
+{
+	*(int64_t *)ctx += en->length;
+	return 0;
+}
+
+static int64_t volume_bytes(const char *store, const char *volume)
+{
+	struct oci_store *ar = NULL;
+	int64_t sum = 0;
+
+	check(ocitar_open(&ar, store, OCITAR_READ));
+	check(ocitar_scan_volume(ar, volume, sum_entry, &sum));
+	oci_store_close(ar);
+	return sum;
+}
+
+/* --platform keeps some children of an index: the store holds them, but
+ * the index's bytes name more, so no copy of the image as a whole may be
+ * recorded — prune and restore must not count on it. */
+static void test_platform_subset_is_partial(void **state)
+{
+	(void)state;
+	struct env e = { 0 };
+	char *s1 = src("RV_FX_MULTI");
+	const char *sources[] = { s1 };
+	const char *plat[] = { "linux/arm64" };
+	struct backup_options o = { 0 };
+	struct backup_report rep;
+	int64_t store_id;
+
+	env_open(&e);
+	o.sources = sources;
+	o.n_sources = 1;
+	o.to = e.store;
+	o.cat = e.cat;
+	o.session = e.s;
+	o.xfer = (struct xfer_options)XFER_OPTIONS_INIT;
+	o.xfer.platforms = plat;
+	o.xfer.n_platforms = 1;
+	o.args_json = "[]";
+	check(backup_run(&o, &rep));
+	assert_int_equal(rep.partial, 1);
+	assert_int_equal(rep.items[0].status, BACKUP_PARTIAL);
+	char *abs = realpath(e.store, NULL);
+	check(catalog_store_id(e.cat, CATALOG_STORE_ARCHIVE, abs, &store_id));
+	assert_int_equal(catalog_copy_has(e.cat, store_id, need("RV_FX_MULTI_DIGEST")), RV_ENOTFOUND);
+	check(catalog_copy_has(e.cat, store_id, need("RV_FX_MULTI_ARM64_DIGEST")));
+	backup_report_release(&rep);
+	free(abs);
+	free(s1);
+	env_close(&e);
+}
+
 /* The archive is a store like any other: the copy engine takes images out
  * of it again (archive → registry, the restore path), digests unchanged,
  * the cosign signature along with its image. */
@@ -351,6 +405,37 @@ static void test_archive_is_a_source(void **state)
 	oci_store_close(ar);
 	free(s1);
 	free(s2);
+	env_close(&e);
+}
+
+/* Two tags of one digest and an image sharing its layers, in one run: the
+ * bytes the report says were written are the bytes the volume holds. */
+static void test_bytes_written_counted_once(void **state)
+{
+	(void)state;
+	struct env e = { 0 };
+	struct backup_report rep;
+
+	env_open(&e);
+	char *twin = stage(e.s, "fx/image", "v1", "twin", "v2");
+	char *s1 = src("RV_FX_IMAGE"), *s2 = src("RV_FX_CHILD");
+	char *s3 = xasprintf("%s/%s:v2", need("RV_REG_PLAIN"), twin);
+	const char *sources[] = { s1, s2, s3 };
+	check(run_backup(&e, sources, 3, &rep));
+	assert_int_equal(rep.copied, 3);
+	assert_int_equal(rep.bytes_written, volume_bytes(e.store, rep.volume));
+	int64_t items = 0;
+	for (size_t i = 0; i < rep.n_items; i++)
+		items += rep.items[i].bytes_written;
+	/* Per image: each blob counted for the first image only (manifests
+	 * are in the volume but not in the per-image blob counts). */
+	assert_true(items <= rep.bytes_written);
+	assert_true(items > 0);
+	backup_report_release(&rep);
+	free(twin);
+	free(s1);
+	free(s2);
+	free(s3);
 	env_close(&e);
 }
 
@@ -490,6 +575,8 @@ int main(void)
 		cmocka_unit_test(test_flipped_byte_fails_deep_verify),
 		cmocka_unit_test(test_incremental_listed_and_moved),
 		cmocka_unit_test(test_archive_is_a_source),
+		cmocka_unit_test(test_platform_subset_is_partial),
+		cmocka_unit_test(test_bytes_written_counted_once),
 		cmocka_unit_test(test_one_gib_layer_bounded_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

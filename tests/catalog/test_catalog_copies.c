@@ -192,6 +192,15 @@ static void test_store_refs_and_entries(void **state)
 	assert_int_equal(catalog_store_ref_put(f->c, l.standby, "reg.io", "team/multi", "",
 	                                       l.idx->digest, 0), RV_EINVALID);
 
+	/* Looking one name up: the moved tag answers its new digest. */
+	char got[OCI_DIGEST_MAX];
+	assert_int_equal(catalog_store_ref_get(f->c, l.archive, "reg.io", "team/app", "v2", got), 0);
+	assert_string_equal(got, l.a->digest);
+	assert_int_equal(catalog_store_ref_get(f->c, l.standby, "reg.io", "team/app", "v2", got),
+	                 RV_ENOTFOUND);
+	assert_int_equal(catalog_store_ref_get(f->c, l.archive, "reg.io", "team/nope", "v2", got),
+	                 RV_ENOTFOUND);
+
 	assert_int_equal(catalog_entries(f->c, NULL, list_entry, &out), 0);
 	want = xasprintf(
 		"archive /bk reg.io/team/app:v1 %.13s %zu/%lld v500 c1700000000 stored\n"

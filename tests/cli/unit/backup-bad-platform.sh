@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+for p in linux linux/ /amd64 linux/arm/v7/x; do
+	regvault backup --platform "$p" 127.0.0.1:5000/app:1 --to ./store 2>&1 | sed -n 1p
+	echo "exit ${PIPESTATUS[0]}"
+done
+ls

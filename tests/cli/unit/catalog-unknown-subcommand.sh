@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+regvault catalog usage
+echo "exit $?"
+regvault catalog --deep verify
+echo "exit $?"
