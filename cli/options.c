@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/exitcode.h"
+#include "catalog/catalog.h"
 #include "cli/options.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -130,25 +131,6 @@ static int take_global(struct cli_globals *g, struct raw_globals *raw,
 	return 1;
 }
 
-static char *default_catalog(void)
-{
-	const char *env = getenv("REGVAULT_CATALOG");
-	const char *xdg = getenv("XDG_DATA_HOME");
-	char *home, *path;
-
-	if (env && *env)
-		return xstrdup(env);
-	/* XDG Base Directory: relative values are invalid and ignored. */
-	if (xdg && xdg[0] == '/')
-		return xasprintf("%s/regvault/catalog.db", xdg);
-	home = fs_home_dir();
-	if (!home)
-		return NULL;
-	path = xasprintf("%s/.local/share/regvault/catalog.db", home);
-	free(home);
-	return path;
-}
-
 static int check_globals(struct cli_globals *g, const struct raw_globals *raw)
 {
 	const char *trace = getenv("REGVAULT_TRACE");
@@ -185,7 +167,7 @@ static int check_globals(struct cli_globals *g, const struct raw_globals *raw)
 		                          strerror(errno));
 	if (raw->catalog && !*raw->catalog)
 		return output_usage_error(NULL, "invalid value '' for --catalog: expected a path");
-	g->catalog = raw->catalog ? xstrdup(raw->catalog) : default_catalog();
+	g->catalog = raw->catalog ? xstrdup(raw->catalog) : catalog_default_path();
 	return RV_EXIT_OK;
 }
 
