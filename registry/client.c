@@ -187,6 +187,33 @@ char *client_resolve(const char *base_url, const char *ref)
 	return res;
 }
 
+/* --- Rate limit --------------------------------------------------------------- */
+
+/* A token bucket per host: rate tokens a second, at most one second's
+ * worth saved up. A request that finds it empty takes a token on credit
+ * and waits until that token would have arrived, so waiting requests are
+ * spaced 1/rate apart whatever order they come in. */
+int64_t client_rate_wait(registry_client *c)
+{
+	double rate = c->s->opts.max_rps;
+	int64_t now = time_mono_ms();
+
+	if (rate <= 0)
+		return 0;
+	if (c->rate_at == 0) {
+		c->rate_tokens = rate < 1 ? 1 : rate;
+		c->rate_at = now;
+	}
+	c->rate_tokens += (double)(now - c->rate_at) * rate / 1000.0;
+	if (c->rate_tokens > (rate < 1 ? 1 : rate))
+		c->rate_tokens = rate < 1 ? 1 : rate;
+	c->rate_at = now;
+	c->rate_tokens -= 1;
+	if (c->rate_tokens >= 0)
+		return 0;
+	return (int64_t)(-c->rate_tokens * 1000.0 / rate) + 1;
+}
+
 /* --- One blocking exchange, for the ping and token fetches --------------- */
 
 struct simple {
@@ -244,6 +271,9 @@ static void simple_request(registry_client *c, const char *url, const char *form
 	registry_session *s = c->s;
 
 	for (int attempt = 0;; attempt++) {
+		int64_t turn = client_rate_wait(c);
+		if (turn > 0)
+			usleep((useconds_t)(turn * 1000));
 		CURL *e = session_easy_get(s);
 		simple_release(r);
 		buf_init(&r->body, TOKEN_BODY_MAX);

@@ -84,6 +84,7 @@ struct registry_op {
 	/* Control. */
 	int attempts;                    /* failed attempts of this request so far */
 	int auth_retried;
+	int rate_waited;                 /* asleep for a --max-rps turn already taken */
 	int64_t wake_at;                 /* monotonic ms, OP_SLEEPING */
 	int abort_rc;                    /* set by a callback to fail the transfer */
 	int best_effort_rc;              /* non-zero: every outcome of the rest is this code */
@@ -130,6 +131,8 @@ struct registry_client {
 	struct token_entry *tokens;
 	size_t n_tokens, alloc_tokens;
 	int token_fetches;               /* for tests and trace */
+	double rate_tokens;              /* --max-rps bucket: requests that may go now */
+	int64_t rate_at;                 /* monotonic ms of the last refill */
 };
 
 struct registry_session {
@@ -167,6 +170,9 @@ void client_tls_setup(registry_client *c, CURL *e);
 char *client_url(registry_client *c, const char *fmt, ...) RV_PRINTF(2, 3);
 /* The host of "host[:port]" or "[v6]:port", without port or brackets. */
 void client_host_of(const char *name, char *out, size_t outlen);
+/* Takes one request's turn under --max-rps: 0 to go now, else the ms to
+ * wait (the turn is already taken: the caller just waits). */
+int64_t client_rate_wait(registry_client *c);
 /* Resolves a Location/Link target against a request URL. Caller frees. */
 char *client_resolve(const char *base_url, const char *ref);
 

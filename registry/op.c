@@ -397,6 +397,19 @@ static void attach(registry_op *op)
 {
 	char *auth = NULL;
 	int rc = client_ready(op->c);
+	int64_t turn = 0;
+
+	/* --max-rps: wait for this request's turn, asleep. Waking from that
+	 * wait, the turn is already ours. */
+	if (rc == 0 && !op->rate_waited)
+		turn = client_rate_wait(op->c);
+	op->rate_waited = 0;
+	if (turn > 0) {
+		op->state = OP_SLEEPING;
+		op->wake_at = time_mono_ms() + turn;
+		op->rate_waited = 1;
+		return;
+	}
 
 	if (rc == 0)
 		rc = client_auth_header(op->c, op->scope, &auth);

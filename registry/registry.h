@@ -59,9 +59,14 @@ struct registry_options {
 	int stall_timeout_s;      /* abort a transfer that moves no byte this long; default 60 */
 	int max_host_connections; /* per host; default 8 */
 	int trace;                /* log HTTP traffic (redacted); also REGVAULT_TRACE=1 */
+	/* Requests per second to any one registry host, token fetches and
+	 * pings included (0: no limit). Bursts of up to one second's worth
+	 * pass at once; beyond that requests wait their turn, so a scheduled
+	 * mirror never sets off a 429 storm. */
+	double max_rps;
 };
 
-#define REGISTRY_OPTIONS_INIT { NULL, NULL, NULL, 0, 5, 200, 20000, 120, 30, 60, 8, 0 }
+#define REGISTRY_OPTIONS_INIT { NULL, NULL, NULL, 0, 5, 200, 20000, 120, 30, 60, 8, 0, 0 }
 
 /* Creates the session (curl global init happens once, here). */
 int registry_session_new(registry_session **out, const struct registry_options *opts);

@@ -46,6 +46,8 @@ struct fake {
 	char other_url[128];/* redirect target */
 	int other_saw_auth;
 	int token_gen;      /* valid token is "T<gen>" */
+	int64_t stamps[128];/* when each manifest request arrived */
+	int n_stamps;
 };
 
 static void fill_blob(struct fake *f, size_t len)
@@ -164,6 +166,8 @@ static void manifest_faults(struct fake *f, const struct fakehttp_request *rq,
 	                           "\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}";
 	(void)rq;
 	f->calls++;
+	if (f->n_stamps < 128)
+		f->stamps[f->n_stamps++] = time_mono_ms();
 	fakehttp_response_header(rs, "Content-Type", "application/vnd.oci.image.index.v1+json");
 	if (strcmp(f->mode, "bad-digest-header") == 0) {
 		fakehttp_response_header(rs, "Docker-Content-Digest", "sha256:%064d", 0);
@@ -302,7 +306,14 @@ struct env {
 	char name[64];
 };
 
+static struct env *setup_mode_rps(const char *mode, int max_retries, double max_rps);
+
 static struct env *setup_mode(const char *mode, int max_retries)
+{
+	return setup_mode_rps(mode, max_retries, 0);
+}
+
+static struct env *setup_mode_rps(const char *mode, int max_retries, double max_rps)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	struct registry_options o = REGISTRY_OPTIONS_INIT;
@@ -318,6 +329,7 @@ static struct env *setup_mode(const char *mode, int max_retries)
 	o.retry_base_ms = 10;
 	o.retry_max_ms = 40;
 	o.stall_timeout_s = 10;
+	o.max_rps = max_rps;
 	assert_int_equal(registry_session_new(&e->s, &o), 0);
 	assert_int_equal(registry_client_open(&e->c, e->s, e->name), 0);
 	return e;
@@ -718,6 +730,41 @@ static void test_concurrent_and_paused_transfers(void **state)
 	teardown_env(e);
 }
 
+static void count_done(registry_op *op, int rc, void *ctx)
+{
+	(void)op;
+	assert_int_equal(rc, 0);
+	(*(int *)ctx)++;
+}
+
+/* --max-rps: a burst of one second's worth, then one request every
+ * 1/rate seconds, however many are started at once. */
+static void test_max_rps_spaces_requests(void **state)
+{
+	(void)state;
+	struct env *e = setup_mode_rps("plain", 3, 20);
+	struct oci_manifest_info info[40];
+	int done = 0;
+
+	assert_int_equal(registry_ping(e->c), 0);
+	/* By digest: one request each (a tag without Docker-Content-Digest
+	 * would add a GET). */
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(registry_manifest_head_start(NULL, e->c, "r", e->f.blob_digest,
+		                                              &info[i], count_done, &done),
+		                 0);
+	for (int round = 0; done < 40 && round < 1000; round++)
+		registry_session_run(e->s, 100);
+	assert_int_equal(done, 40);
+	assert_int_equal(e->f.n_stamps, 40);
+	/* The ping and 19 HEADs used the burst; the other 21 came one every
+	 * 50 ms (give or take the timer's grain), about a second in all. */
+	for (int i = 20; i < e->f.n_stamps; i++)
+		assert_true(e->f.stamps[i] - e->f.stamps[i - 1] >= 35);
+	assert_true(e->f.stamps[39] - e->f.stamps[0] >= 900);
+	teardown_env(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -739,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_upload_retry_rewinds_source),
 		cmocka_unit_test(test_upload_retry_needs_rewind),
 		cmocka_unit_test(test_concurrent_and_paused_transfers),
+		cmocka_unit_test(test_max_rps_spaces_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
