@@ -73,28 +73,41 @@ static void add_item(struct run *r, const char *registry, const char *repo, cons
 
 /* --- Sources ----------------------------------------------------------------- */
 
-/* Expands one SOURCE into items, their tags resolved. */
-static int expand_source(struct run *r, const char *source, struct oci_store *rs,
-                         const struct oci_ref *ref)
+static int open_origin(void *ctx, const char *registry, struct oci_store **store, void **handle)
 {
-	struct xfer_found *found = NULL;
-	size_t n = 0;
-	const char *want = ref->digest ? ref->digest : ref->tag;
-	int rc = xfer_expand(rs, ref->repository, want, &found, &n);
+	registry_session *session = ctx;
+	registry_client *c = NULL;
+	int rc = registry_client_open(&c, session, registry);
 
-	if (rc < 0)
-		return error_wrap(rc, "source \"%s\"", source);
-	xfer_resolve(rs, found, n, r->o->xfer.jobs);
-	for (size_t i = 0; i < n; i++) {
-		add_item(r, ref->registry, found[i].repo, found[i].ref);
+	if (rc == 0 && (rc = registry_store_new(store, c)) < 0)
+		registry_client_close(c);
+	*handle = c;
+	return rc;
+}
+
+static void close_origin(void *ctx, struct oci_store *store, void *handle)
+{
+	(void)ctx;
+	oci_store_close(store);
+	registry_client_close(handle);
+}
+
+/* Every SOURCE's images, resolved, as items. */
+static int gather(struct run *r, struct xfer_selection *sel)
+{
+	int rc = xfer_select(sel, r->o->sources, r->o->n_sources, NULL, r->o->xfer.jobs,
+	                     open_origin, close_origin, r->o->session);
+
+	for (size_t i = 0; rc == 0 && i < sel->n_picks; i++) {
+		const struct xfer_pick *p = &sel->picks[i];
+		add_item(r, sel->origins[p->origin].registry, p->repo, p->ref);
 		struct item *it = &r->items[r->n - 1];
-		if (found[i].rc < 0)
-			item_fail(it, found[i].rc, found[i].msg);
+		if (p->rc < 0)
+			item_fail(it, p->rc, p->msg);
 		else
-			memcpy(it->digest, found[i].digest, sizeof(it->digest));
+			memcpy(it->digest, p->digest, sizeof(it->digest));
 	}
-	xfer_found_free(found, n);
-	return 0;
+	return rc;
 }
 
 static int record_tags(struct run *r)
@@ -184,54 +197,6 @@ static void copy_from(struct run *r, struct oci_store *rs, const char *registry)
 	free(imgs);
 }
 
-/* --- Per registry ---------------------------------------------------------------- */
-
-struct regconn {
-	registry_client *c;
-	struct oci_store *s;
-};
-
-static int open_registry(struct run *r, const char *name, struct regconn *rc_out)
-{
-	int rc = registry_client_open(&rc_out->c, r->o->session, name);
-	if (rc == 0)
-		rc = registry_store_new(&rc_out->s, rc_out->c);
-	return rc;
-}
-
-static void close_registry(struct regconn *k)
-{
-	oci_store_close(k->s);
-	registry_client_close(k->c);
-}
-
-/* Gathers every SOURCE's items, grouped by registry for the copy. */
-static int gather(struct run *r, struct strlist *registries, struct regconn *conns)
-{
-	for (size_t i = 0; i < r->o->n_sources; i++) {
-		const char *src = r->o->sources[i];
-		struct oci_ref ref = OCI_REF_INIT;
-		int rc = oci_ref_parse(&ref, src, OCI_REF_HOST_OK | OCI_REF_GLOB_OK);
-		size_t k;
-		if (rc < 0)
-			return rc;
-		for (k = 0; k < registries->n && strcmp(registries->v[k], ref.registry) != 0; k++)
-			;
-		if (k == registries->n) {
-			strlist_add(registries, ref.registry);
-			if ((rc = open_registry(r, ref.registry, &conns[k])) < 0) {
-				oci_ref_release(&ref);
-				return rc;
-			}
-		}
-		rc = expand_source(r, src, conns[k].s, &ref);
-		oci_ref_release(&ref);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
 static int any_viable(const struct run *r)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -258,7 +223,7 @@ static int open_archive(struct run *r)
 	return rc;
 }
 
-static void copy_all(struct run *r, struct strlist *registries, struct regconn *conns)
+static void copy_all(struct run *r, const struct xfer_selection *sel)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct item *it = &r->items[i];
@@ -269,8 +234,8 @@ static void copy_all(struct run *r, struct strlist *registries, struct regconn *
 		if (it->status == BACKUP_LISTED)
 			list_known(r, it);
 	}
-	for (size_t k = 0; k < registries->n; k++)
-		copy_from(r, conns[k].s, registries->v[k]);
+	for (size_t k = 0; k < sel->n_origins; k++)
+		copy_from(r, sel->origins[k].store, sel->origins[k].registry);
 }
 
 /* Fills the report's items and counters. */
@@ -437,8 +402,7 @@ static int backup_record(struct run *r, const struct ocitar_commit_info *info)
 int backup_run(const struct backup_options *o, struct backup_report *out)
 {
 	struct run r = { 0 };
-	struct strlist registries = STRLIST_INIT;
-	struct regconn *conns = xcalloc(o->n_sources + 1, sizeof(*conns));
+	struct xfer_selection sel = { 0 };
 	struct ocitar_commit_info info = { 0 };
 	int rc;
 
@@ -449,7 +413,7 @@ int backup_run(const struct backup_options *o, struct backup_report *out)
 	if ((rc = catalog_run_start(o->cat, "backup", o->args_json, &r.run_id)) < 0)
 		goto done;
 	out->run_id = r.run_id;
-	if ((rc = gather(&r, &registries, conns)) < 0 || (rc = record_tags(&r)) < 0)
+	if ((rc = gather(&r, &sel)) < 0 || (rc = record_tags(&r)) < 0)
 		goto done;
 	if (!any_viable(&r)) {   /* every tag failed to resolve: create no store */
 		report_items(&r, out);
@@ -458,7 +422,7 @@ int backup_run(const struct backup_options *o, struct backup_report *out)
 	}
 	if ((rc = open_archive(&r)) < 0)
 		goto done;
-	copy_all(&r, &registries, conns);
+	copy_all(&r, &sel);
 	if ((rc = ocitar_commit(r.archive, &info)) < 0)
 		goto done;
 	if (!r.export_tar && (rc = backup_record(&r, &info)) < 0)
@@ -478,10 +442,7 @@ done:
 		                   NULL);
 	ocitar_commit_info_release(&info);
 	release_run(&r);
-	for (size_t k = 0; k < registries.n; k++)
-		close_registry(&conns[k]);
-	free(conns);
-	strlist_release(&registries);
+	xfer_selection_release(&sel);
 	return rc;
 }
 

@@ -166,3 +166,118 @@ int xfer_resolve(struct oci_store *src, struct xfer_found *found, size_t n, int 
 	free(slots);
 	return 0;
 }
+
+/* --- Whole SOURCE lists ---------------------------------------------------------- */
+
+static int tag_wanted(const struct xfer_filter *f, const char *tag)
+{
+	int in = !f || f->n_include == 0;
+
+	for (size_t i = 0; f && !in && i < f->n_include; i++)
+		in = str_glob_match(f->include[i], tag);
+	for (size_t i = 0; f && in && i < f->n_exclude; i++)
+		in = !str_glob_match(f->exclude[i], tag);
+	return in;
+}
+
+static int origin_of(struct xfer_selection *s, const char *registry, xfer_open_fn open,
+                     size_t *out)
+{
+	size_t k;
+	int rc;
+
+	for (k = 0; k < s->n_origins && strcmp(s->origins[k].registry, registry) != 0; k++)
+		;
+	*out = k;
+	if (k < s->n_origins)
+		return 0;
+	s->origins = xrealloc(s->origins, (k + 1) * sizeof(*s->origins));
+	memset(&s->origins[k], 0, sizeof(s->origins[k]));
+	if ((rc = open(s->ctx, registry, &s->origins[k].store, &s->origins[k].handle)) < 0)
+		return rc;
+	s->origins[k].registry = xstrdup(registry);
+	s->n_origins++;
+	return 0;
+}
+
+static void add_picks(struct xfer_selection *s, size_t origin, struct xfer_found *found,
+                      size_t n, const struct xfer_filter *filter, int jobs)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {   /* filter before resolving: fewer HEADs */
+		if (!strchr(found[i].ref, ':') && !tag_wanted(filter, found[i].ref)) {
+			free(found[i].repo);
+			free(found[i].ref);
+			continue;
+		}
+		found[kept++] = found[i];
+	}
+	xfer_resolve(s->origins[origin].store, found, kept, jobs);
+	s->picks = xrealloc(s->picks, (s->n_picks + kept + 1) * sizeof(*s->picks));
+	for (size_t i = 0; i < kept; i++) {
+		struct xfer_pick *p = &s->picks[s->n_picks++];
+		memset(p, 0, sizeof(*p));
+		p->origin = origin;
+		p->repo = found[i].repo;
+		p->ref = found[i].ref;
+		p->tag = strchr(p->ref, ':') ? NULL : xstrdup(p->ref);
+		memcpy(p->digest, found[i].digest, sizeof(p->digest));
+		p->rc = found[i].rc;
+		p->msg = found[i].msg;
+	}
+	free(found);
+}
+
+static int select_one(struct xfer_selection *s, const char *source,
+                      const struct xfer_filter *filter, int jobs, xfer_open_fn open)
+{
+	struct oci_ref ref = OCI_REF_INIT;
+	struct xfer_found *found = NULL;
+	size_t origin, n = 0;
+	int rc = oci_ref_parse(&ref, source, OCI_REF_HOST_OK | OCI_REF_GLOB_OK);
+
+	if (rc == 0)
+		rc = origin_of(s, ref.registry, open, &origin);
+	if (rc == 0)
+		rc = xfer_expand(s->origins[origin].store, ref.repository,
+		                 ref.digest ? ref.digest : ref.tag, &found, &n);
+	if (rc == 0)
+		add_picks(s, origin, found, n, filter, jobs);
+	else if (ref.registry)
+		error_wrap(rc, "source \"%s\"", source);
+	oci_ref_release(&ref);
+	return rc;
+}
+
+int xfer_select(struct xfer_selection *out, const char *const *sources, size_t n,
+                const struct xfer_filter *filter, int jobs, xfer_open_fn open,
+                xfer_close_fn close, void *ctx)
+{
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->close = close;
+	out->ctx = ctx;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = select_one(out, sources[i], filter, jobs, open);
+	return rc;
+}
+
+void xfer_selection_release(struct xfer_selection *s)
+{
+	for (size_t i = 0; i < s->n_picks; i++) {
+		free(s->picks[i].repo);
+		free(s->picks[i].ref);
+		free(s->picks[i].tag);
+		free(s->picks[i].msg);
+	}
+	free(s->picks);
+	for (size_t k = 0; k < s->n_origins; k++) {
+		if (s->close)
+			s->close(s->ctx, s->origins[k].store, s->origins[k].handle);
+		free(s->origins[k].registry);
+	}
+	free(s->origins);
+	memset(s, 0, sizeof(*s));
+}

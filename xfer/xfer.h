@@ -141,4 +141,70 @@ void xfer_found_free(struct xfer_found *f, size_t n);
  * call itself fails only when nothing could be asked. */
 int xfer_resolve(struct oci_store *src, struct xfer_found *found, size_t n, int jobs);
 
+/* --- Whole SOURCE lists ------------------------------------------------------ */
+
+/* One registry the SOURCEs name, opened through the caller's opener. */
+struct xfer_origin {
+	char *registry;
+	struct oci_store *store;
+	void *handle;             /* the opener's, given back to the closer */
+};
+
+/* One image a SOURCE list names, resolved. */
+struct xfer_pick {
+	size_t origin;            /* index into origins */
+	char *repo;
+	char *ref;                /* the tag, or the digest the SOURCE named */
+	char *tag;                /* NULL when named by digest */
+	char digest[OCI_DIGEST_MAX];
+	int rc;                   /* 0, or why it could not be resolved */
+	char *msg;
+};
+
+typedef int (*xfer_open_fn)(void *ctx, const char *registry, struct oci_store **store,
+                            void **handle);
+typedef void (*xfer_close_fn)(void *ctx, struct oci_store *store, void *handle);
+
+struct xfer_selection {
+	struct xfer_origin *origins;
+	size_t n_origins;
+	struct xfer_pick *picks;
+	size_t n_picks;
+	xfer_close_fn close;
+	void *ctx;
+};
+
+/* Tag filters: a tag is kept when it matches one of include (all when
+ * none) and none of exclude. Digest picks are never filtered out. */
+struct xfer_filter {
+	const char *const *include;
+	size_t n_include;
+	const char *const *exclude;
+	size_t n_exclude;
+};
+
+/* Parses each SOURCE (HOST, HOST/REPO, HOST/REPO:TAG, HOST/REPO@DIGEST,
+ * globs in the repository), opens each registry once through open,
+ * expands and filters the tags, and resolves them to digests (jobs at
+ * once). A SOURCE that does not parse or whose repositories cannot be
+ * listed fails the call (message names it); a tag that cannot be resolved
+ * fails only its pick. Release with xfer_selection_release(). */
+int xfer_select(struct xfer_selection *out, const char *const *sources, size_t n,
+                const struct xfer_filter *filter, int jobs, xfer_open_fn open,
+                xfer_close_fn close, void *ctx);
+void xfer_selection_release(struct xfer_selection *s);
+
+/* --- Facts about an image ---------------------------------------------------- */
+
+/* Looks up the created time already known for a manifest digest (0 when
+ * unknown). */
+typedef int64_t (*xfer_created_fn)(const char *digest, void *ctx);
+
+/* When an image was made (ARCHITECTURE.md "Created"): the manifest's
+ * org.opencontainers.image.created annotation, else its config's
+ * "created" (read from store), else for an index its newest child's (from
+ * child_created). 0 when none is known (an artifact has no image config). */
+int64_t xfer_created(struct oci_store *store, const char *repo, const struct oci_manifest *m,
+                     xfer_created_fn child_created, void *ctx);
+
 #endif
