@@ -291,8 +291,9 @@ static int discard(void *ctx, const void *data, size_t len)
 }
 
 /* A blob the store had before this run but the catalog does not know as
- * verified (a lost or older catalog): read it back now before saying so. */
-static int confirm_old(struct run *r, struct item *it, const struct xfer_object *ob)
+ * verified (a lost or older catalog): read it back now before saying so.
+ * 1 when it needs a copy row (*rc set on failure). */
+static int confirm_old(struct run *r, struct item *it, const struct xfer_object *ob, int *rc)
 {
 	struct oci_descriptor d = { 0 };
 	struct oci_sink sink = { discard, NULL };
@@ -302,62 +303,42 @@ static int confirm_old(struct run *r, struct item *it, const struct xfer_object 
 	error_clear();
 	snprintf(d.digest, sizeof(d.digest), "%s", ob->digest);
 	d.size = ob->size;
-	int rc = oci_store_blob_get(r->archive, it->dst_repo, &d, &sink);
-	if (rc == 0)
-		rc = catalog_copy_put(r->o->cat, r->store_id, ob->digest, r->now, "read-back",
-		                      r->run_id);
-	return rc;
-}
-
-static int have_copy(const char *digest, int64_t size, int is_manifest, void *ctx)
-{
-	struct run *r = ctx;
-	(void)size;
-	(void)is_manifest;
-	return catalog_copy_has(r->o->cat, r->store_id, digest);
+	*rc = oci_store_blob_get(r->archive, it->dst_repo, &d, &sink);
+	return *rc == 0;
 }
 
 static int record_copied(struct run *r, struct item *it)
 {
-	catalog *cat = r->o->cat;
 	const struct xfer_result *res = &it->res;
-	int rc = 0;
+	struct catalog_image_manifest *ms = xcalloc(res->n_manifests + 1, sizeof(*ms));
+	struct catalog_image_object *obs = xcalloc(res->n_objects + 1, sizeof(*obs));
+	struct catalog_image img = { r->store_id, it->registry, it->repo, it->tag, it->digest,
+	                             ms, res->n_manifests, obs, 0, r->now, r->run_id };
+	int rc = 0, complete = 0;
 
-	for (size_t k = 0; rc == 0 && k < res->n_manifests; k++) {
-		const struct oci_manifest *m = res->manifests[k].m;
-		rc = catalog_manifest_put(cat, it->registry, it->repo, m,
-		                          backup_created(r->archive, it->dst_repo, m, cat));
+	/* An index's own time comes from its children: the catalog fills it. */
+	for (size_t k = 0; k < res->n_manifests; k++) {
+		const struct xfer_manifest *xm = &res->manifests[k];
+		ms[k] = (struct catalog_image_manifest){
+			xm->m, xm->top, xm->tag, xfer_created(r->archive, it->dst_repo, xm->m, NULL, NULL)
+		};
 	}
-	/* Every object before the image's own manifest: its copy row is the
-	 * promise that the whole image can be restored from this store. */
 	for (size_t k = 0; rc == 0 && k < res->n_objects; k++) {
 		const struct xfer_object *ob = &res->objects[k];
-		if (strcmp(ob->digest, it->digest) == 0)
-			continue;
-		rc = ob->copied ? catalog_copy_put(cat, r->store_id, ob->digest, r->now, "read-back",
-		                                   r->run_id)
-		                : confirm_old(r, it, ob);
-	}
-	for (size_t k = 0; rc == 0 && k < res->n_manifests; k++) {
-		const struct xfer_manifest *xm = &res->manifests[k];
-		if (xm->top && strcmp(xm->m->digest, it->digest) != 0)
-			rc = catalog_store_ref_put(cat, r->store_id, it->registry, it->repo, xm->tag,
-			                           xm->m->digest, r->run_id);
+		if (ob->copied || confirm_old(r, it, ob, &rc))
+			obs[img.n_objects++] = (struct catalog_image_object){ ob->digest, "read-back" };
 	}
 	if (rc == 0)
-		rc = catalog_store_ref_put(cat, r->store_id, it->registry, it->repo, it->tag,
-		                           it->digest, r->run_id);
-	if (rc == 0 && catalog_closure(cat, it->digest, have_copy, r) != 0) {
+		rc = catalog_record_image(r->o->cat, &img, &complete);
+	if (rc == 0 && !complete) {
 		/* Some child was left out (--platform): the index's bytes name
 		 * more than the store holds, so the image as a whole is not here. */
-		error_clear();
 		it->status = BACKUP_PARTIAL;
 		free(it->msg);
 		it->msg = xstrdup("not every platform was stored: no complete copy recorded");
-		return 0;
 	}
-	if (rc == 0)
-		rc = catalog_copy_put(cat, r->store_id, it->digest, r->now, "read-back", r->run_id);
+	free(ms);
+	free(obs);
 	return rc;
 }
 

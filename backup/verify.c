@@ -33,8 +33,16 @@ struct vctx {
 	struct verify_report *out;
 	struct opened *stores;
 	size_t n_stores, alloc_stores;
-	struct strlist dead;     /* "store_id digest" to drop once the walk is over */
+	struct catalog_copy_ref *dead;   /* to drop once the walk is over */
+	size_t n_dead, alloc_dead;
 };
+
+static void add_dead(struct vctx *v, int64_t store_id, const char *digest)
+{
+	v->dead = xgrow(v->dead, sizeof(*v->dead), v->n_dead + 1, &v->alloc_dead);
+	v->dead[v->n_dead].store_id = store_id;
+	snprintf(v->dead[v->n_dead++].digest, OCI_DIGEST_MAX, "%s", digest);
+}
 
 static struct opened *archive(struct vctx *v, const char *location)
 {
@@ -60,7 +68,7 @@ static void fail(struct vctx *v, const struct catalog_copy *cp, int rc, const ch
 	f->digest = xstrdup(cp->digest);
 	f->rc = rc;
 	f->msg = xstrdup(msg && *msg ? msg : "failed");
-	strlist_add_owned(&v->dead, xasprintf("%lld %s", (long long)cp->store_id, cp->digest));
+	add_dead(v, cp->store_id, cp->digest);
 }
 
 static int discard(void *ctx, const void *data, size_t len)
@@ -137,23 +145,6 @@ static int check_copy(const struct catalog_copy *cp, void *ctx)
 	return 0;
 }
 
-static int drop_dead(struct vctx *v)
-{
-	int rc = catalog_begin(v->cat);
-
-	for (size_t i = 0; rc == 0 && i < v->dead.n; i++) {
-		long long id = 0;
-		char digest[OCI_DIGEST_MAX];
-		if (sscanf(v->dead.v[i], "%lld %143s", &id, digest) == 2)
-			rc = catalog_copy_drop(v->cat, (int64_t)id, digest);
-	}
-	if (rc < 0) {
-		catalog_rollback(v->cat);
-		return rc;
-	}
-	return catalog_commit(v->cat);
-}
-
 int backup_verify(catalog *cat, int deep, struct verify_report *out)
 {
 	struct vctx v = { 0 };
@@ -164,15 +155,15 @@ int backup_verify(catalog *cat, int deep, struct verify_report *out)
 	v.deep = deep;
 	v.out = out;
 	rc = catalog_copies(cat, 0, check_copy, &v);
-	if (rc == 0 && v.dead.n)
-		rc = drop_dead(&v);
+	if (rc == 0 && v.n_dead)
+		rc = catalog_copies_drop(cat, v.dead, v.n_dead);
 	for (size_t i = 0; i < v.n_stores; i++) {
 		oci_store_close(v.stores[i].s);
 		free(v.stores[i].location);
 		free(v.stores[i].msg);
 	}
 	free(v.stores);
-	strlist_release(&v.dead);
+	free(v.dead);
 	if (rc == 0 && out->n_failures)
 		rc = error_set(RV_EDIGEST, "%zu of %zu copies failed verification", out->n_failures,
 		               out->checked);

@@ -143,7 +143,11 @@ int catalog_op_begin(catalog *c, struct catalog_op *op)
 	op->savepoint = c->in_tx;
 	if (op->savepoint)
 		return exec_sql(c, "SAVEPOINT catalog_op", "cannot start a savepoint");
-	return exec_sql(c, "BEGIN IMMEDIATE", "cannot start a transaction");
+	rc = exec_sql(c, "BEGIN IMMEDIATE", "cannot start a transaction");
+	/* Ops inside this one (catalog_record_image → catalog_copy_put) then
+	 * nest as savepoints. */
+	c->in_tx = rc == 0;
+	return rc;
 }
 
 int catalog_op_end(catalog *c, struct catalog_op *op, int rc)
@@ -155,6 +159,7 @@ int catalog_op_end(catalog *c, struct catalog_op *op, int rc)
 			rc = catalog_sql_error(c, "cannot release a savepoint");
 		return rc;
 	}
+	c->in_tx = 0;
 	if (!rc && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = catalog_sql_error(c, "cannot commit");
 	if (rc && !sqlite3_get_autocommit(c->db))

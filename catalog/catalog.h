@@ -143,6 +143,48 @@ int catalog_store_ref_put(catalog *c, int64_t store_id, const char *registry,
 int catalog_store_ref_get(catalog *c, int64_t store_id, const char *registry, const char *repo,
                           const char *tag, char out_digest[OCI_DIGEST_MAX]);
 
+/* --- Recording a whole image ------------------------------------------------ */
+
+struct catalog_image_manifest {
+	const struct oci_manifest *m;
+	int top;                 /* listed on its own (image, referrer, tagged attachment) */
+	const char *tag;         /* the tag a top is held under, NULL = by digest */
+	int64_t created;
+};
+
+struct catalog_image_object {
+	const char *digest;      /* a manifest or blob the store now holds */
+	const char *how;         /* how it was verified: "read-back", "head", … */
+};
+
+struct catalog_image {
+	int64_t store_id;
+	const char *registry, *repo, *tag;   /* the image as known on the primary */
+	const char *digest;                  /* its own manifest */
+	const struct catalog_image_manifest *manifests;
+	size_t n_manifests;
+	const struct catalog_image_object *objects;   /* the image's own digest may be among them */
+	size_t n_objects;
+	int64_t verified_at, run_id;
+};
+
+/* Records that a store holds an image, in one atomic step: every manifest
+ * (bytes and references), a copy row per object, the store references of
+ * every top (the image's own last), and then — only when the catalog can
+ * walk the image's whole closure and finds a copy of each part in this
+ * store — the image's own copy row, which is the promise that the image can
+ * be restored from the store as a whole. *complete says whether that last
+ * row was written (0: e.g. --platform left children out). */
+int catalog_record_image(catalog *c, const struct catalog_image *img, int *complete);
+
+/* A copy that failed verification, for catalog_copies_drop(). */
+struct catalog_copy_ref {
+	int64_t store_id;
+	char digest[OCI_DIGEST_MAX];
+};
+/* Drops every listed copy in one transaction (nothing dropped on failure). */
+int catalog_copies_drop(catalog *c, const struct catalog_copy_ref *v, size_t n);
+
 /* --- Archive volumes and blob locations ------------------------------------- */
 
 /* A finished volume of an archive store: path relative to the store

@@ -216,59 +216,38 @@ static int read_back(struct run *r, struct item *it)
 
 /* --- Recording --------------------------------------------------------------------- */
 
-static int64_t known_created(const char *digest, void *ctx)
-{
-	int64_t t = 0;
-	if (catalog_manifest_created(ctx, digest, &t) < 0)
-		error_clear();
-	return t;
-}
-
-static int have_copy(const char *digest, int64_t size, int is_manifest, void *ctx)
-{
-	struct run *r = ctx;
-	(void)size;
-	(void)is_manifest;
-	return catalog_copy_has(r->o->cat, r->store_id, digest);
-}
-
-/* Objects first, the image's own manifest last (its copy row promises the
- * whole closure, referrers included). */
+/* Objects first, the image's own manifest last (catalog_record_image). */
 static int record_item(struct run *r, struct item *it)
 {
-	catalog *cat = r->o->cat;
 	const struct xfer_result *res = &it->res;
-	int rc = 0;
+	struct catalog_image_manifest *ms = xcalloc(res->n_manifests + 1, sizeof(*ms));
+	struct catalog_image_object *obs = xcalloc(res->n_objects + 1, sizeof(*obs));
+	struct catalog_image img = { r->store_id, it->registry, it->repo, it->tag, it->digest,
+	                             ms, res->n_manifests, obs, res->n_objects, r->now, r->run_id };
+	int rc = 0, complete = 0;
 
-	for (size_t k = 0; rc == 0 && k < res->n_manifests; k++) {
-		const struct oci_manifest *m = res->manifests[k].m;
-		rc = catalog_manifest_put(cat, it->registry, it->repo, m,
-		                          xfer_created(r->dst, it->dst_repo, m, known_created, cat));
-	}
-	for (size_t k = 0; rc == 0 && k < res->n_objects; k++) {
-		const struct xfer_object *ob = &res->objects[k];
-		if (strcmp(ob->digest, it->digest) != 0)
-			rc = catalog_copy_put(cat, r->store_id, ob->digest, r->now,
-			                      ob->is_manifest ? "read-back" : "head", r->run_id);
-	}
-	for (size_t k = 0; rc == 0 && k < res->n_manifests; k++) {
+	/* An index's own time comes from its children: the catalog fills it. */
+	for (size_t k = 0; k < res->n_manifests; k++) {
 		const struct xfer_manifest *xm = &res->manifests[k];
-		if (xm->top && strcmp(xm->m->digest, it->digest) != 0)
-			rc = catalog_store_ref_put(cat, r->store_id, it->registry, it->repo, xm->tag,
-			                           xm->m->digest, r->run_id);
+		ms[k] = (struct catalog_image_manifest){
+			xm->m, xm->top, xm->tag, xfer_created(r->dst, it->dst_repo, xm->m, NULL, NULL)
+		};
 	}
+	/* read_back() fetched every manifest and hashed it; blobs were found
+	 * with their sizes. */
+	for (size_t k = 0; k < res->n_objects; k++)
+		obs[k] = (struct catalog_image_object){ res->objects[k].digest,
+		                                        res->objects[k].is_manifest ? "read-back"
+		                                                                    : "head" };
 	if (rc == 0)
-		rc = catalog_store_ref_put(cat, r->store_id, it->registry, it->repo, it->tag,
-		                           it->digest, r->run_id);
-	if (rc == 0 && catalog_closure(cat, it->digest, have_copy, r) != 0) {
-		error_clear();
+		rc = catalog_record_image(r->o->cat, &img, &complete);
+	if (rc == 0 && !complete) {
 		it->status = MIRROR_PARTIAL;
 		free(it->msg);
 		it->msg = xstrdup("not every platform was copied: no complete copy recorded");
-		return 0;
 	}
-	if (rc == 0)
-		rc = catalog_copy_put(cat, r->store_id, it->digest, r->now, "read-back", r->run_id);
+	free(ms);
+	free(obs);
 	return rc;
 }
 

@@ -37,11 +37,19 @@ struct vctx {
 	size_t n_hosts;
 	struct image *images;
 	size_t n_images, alloc_images;
-	struct strlist dead;          /* "store_id digest" to drop at the end */
+	struct catalog_copy_ref *dead;   /* to drop at the end */
+	size_t n_dead, alloc_dead;
 	const struct image *cur;      /* while walking a closure */
 	int cur_failed;
 	size_t images_failed;
 };
+
+static void add_dead(struct vctx *v, int64_t store_id, const char *digest)
+{
+	v->dead = xgrow(v->dead, sizeof(*v->dead), v->n_dead + 1, &v->alloc_dead);
+	v->dead[v->n_dead].store_id = store_id;
+	snprintf(v->dead[v->n_dead++].digest, OCI_DIGEST_MAX, "%s", digest);
+}
 
 static registry_client *client(struct vctx *v, const char *name)
 {
@@ -90,7 +98,7 @@ static void fail(struct vctx *v, const char *digest, int rc, const char *msg)
 	f->digest = xstrdup(digest);
 	f->rc = rc;
 	f->msg = xstrdup(msg && *msg ? msg : "failed");
-	strlist_add_owned(&v->dead, xasprintf("%lld %s", (long long)im->store_id, digest));
+	add_dead(v, im->store_id, digest);
 	v->cur_failed = 1;
 }
 
@@ -157,25 +165,8 @@ static void check_image(struct vctx *v, const struct image *im)
 		fail(v, im->digest, rc, error_msg());
 	if (v->cur_failed) {   /* the image as a whole is not there any more */
 		v->images_failed++;
-		strlist_add_owned(&v->dead, xasprintf("%lld %s", (long long)im->store_id, im->digest));
+		add_dead(v, im->store_id, im->digest);
 	}
-}
-
-static int drop_dead(struct vctx *v)
-{
-	int rc = catalog_begin(v->cat);
-
-	for (size_t i = 0; rc == 0 && i < v->dead.n; i++) {
-		long long id = 0;
-		char digest[OCI_DIGEST_MAX];
-		if (sscanf(v->dead.v[i], "%lld %143s", &id, digest) == 2)
-			rc = catalog_copy_drop(v->cat, (int64_t)id, digest);
-	}
-	if (rc < 0) {
-		catalog_rollback(v->cat);
-		return rc;
-	}
-	return catalog_commit(v->cat);
 }
 
 static void release(struct vctx *v)
@@ -194,7 +185,7 @@ static void release(struct vctx *v)
 		free(v->hosts[i].name);
 	}
 	free(v->hosts);
-	strlist_release(&v->dead);
+	free(v->dead);
 }
 
 int mirror_verify(catalog *cat, registry_session *session, int deep,
@@ -213,8 +204,8 @@ int mirror_verify(catalog *cat, registry_session *session, int deep,
 	rc = catalog_entries(cat, NULL, collect, &v);
 	for (size_t i = 0; rc == 0 && i < v.n_images; i++)
 		check_image(&v, &v.images[i]);
-	if (rc == 0 && v.dead.n)
-		rc = drop_dead(&v);
+	if (rc == 0 && v.n_dead)
+		rc = catalog_copies_drop(cat, v.dead, v.n_dead);
 	release(&v);
 	if (rc == 0 && out->n_failures)
 		rc = error_set(RV_EDIGEST, "%zu of %zu mirrored images failed verification",

@@ -206,7 +206,10 @@ static void test_flipped_byte_fails_deep_verify(void **state)
 	/* Quick verify only checks presence; deep re-hashes and catches it. */
 	check(backup_verify(e.cat, 0, &vr));
 	verify_report_release(&vr);
-	assert_int_equal(backup_verify(e.cat, 1, &vr), RV_EDIGEST);
+	int vrc = backup_verify(e.cat, 1, &vr);
+	if (vrc != RV_EDIGEST)
+		print_error("verify: %s\n", error_msg());
+	assert_int_equal(vrc, RV_EDIGEST);
 	assert_int_equal(vr.n_failures, 1);
 	assert_string_equal(vr.failures[0].digest, layer);
 	verify_report_release(&vr);

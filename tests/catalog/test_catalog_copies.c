@@ -257,6 +257,56 @@ static int list_copy(const struct catalog_copy *cp, void *ctx)
 	return 0;
 }
 
+/* The image's own copy row only when every part is held; an index with a
+ * child left out is recorded, but not as a complete copy. */
+static void test_record_image(void **state)
+{
+	struct fx *f = *state;
+	struct listing l;
+	char cfg[OCI_DIGEST_MAX], l1[OCI_DIGEST_MAX], l2[OCI_DIGEST_MAX];
+	int complete = -1;
+
+	put_images(f->c, &l);
+	fx_blob(cfg, "cfg");
+	fx_blob(l1, "l1");
+	fx_blob(l2, "l2");
+	struct catalog_image_manifest am[] = { { l.a, 1, "v1", 0 } };
+	struct catalog_image_object ao[] = { { cfg, "read-back" }, { l1, "read-back" },
+	                                     { l2, "head" }, { l.a->digest, "read-back" } };
+	struct catalog_image a = { l.standby, "reg.io", "team/app", "v1", l.a->digest,
+	                           am, 1, ao, 4, 900, 0 };
+	assert_int_equal(catalog_record_image(f->c, &a, &complete), 0);
+	assert_int_equal(complete, 1);
+	assert_int_equal(catalog_copy_has(f->c, l.standby, l.a->digest), 0);
+
+	/* The index: its second child and that child's config are not held. */
+	struct catalog_image_manifest im[] = { { l.a, 0, NULL, 0 }, { l.idx, 1, "multi", 0 } };
+	struct catalog_image_object io[] = { { l.idx->digest, "read-back" } };
+	struct catalog_image ix = { l.standby, "reg.io", "team/multi", "multi", l.idx->digest,
+	                            im, 2, io, 1, 900, 0 };
+	assert_int_equal(catalog_record_image(f->c, &ix, &complete), 0);
+	assert_int_equal(complete, 0);
+	assert_int_equal(catalog_copy_has(f->c, l.standby, l.idx->digest), RV_ENOTFOUND);
+	char got[OCI_DIGEST_MAX];
+	assert_int_equal(catalog_store_ref_get(f->c, l.standby, "reg.io", "team/multi", "multi", got),
+	                 0);
+	/* The index took its newest child's time (a: 1700000000). */
+	int64_t t = 0;
+	assert_int_equal(catalog_manifest_created(f->c, l.idx->digest, &t), 0);
+	assert_int_equal(t, 1700000000);
+
+	/* Several drops in one step, inside nested operations. */
+	struct catalog_copy_ref dead[2] = { { l.standby, "" }, { l.standby, "" } };
+	snprintf(dead[0].digest, sizeof(dead[0].digest), "%s", l1);
+	snprintf(dead[1].digest, sizeof(dead[1].digest), "%s", l.a->digest);
+	assert_int_equal(catalog_copies_drop(f->c, dead, 2), 0);
+	assert_int_equal(catalog_copy_has(f->c, l.standby, l1), RV_ENOTFOUND);
+	assert_int_equal(catalog_copy_has(f->c, l.standby, l.a->digest), RV_ENOTFOUND);
+	assert_int_equal(catalog_copy_has(f->c, l.standby, cfg), 0);
+	oci_manifest_free(l.a);
+	oci_manifest_free(l.idx);
+}
+
 static void test_copies_listing(void **state)
 {
 	struct fx *f = *state;
@@ -311,6 +361,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_volumes_and_locations, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_store_refs_and_entries, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_copies_listing, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_record_image, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
