@@ -176,44 +176,6 @@ static void copy_from(struct run *r, struct oci_store *src, const char *registry
 	free(imgs);
 }
 
-/* --- Read back -------------------------------------------------------------------- */
-
-/* Every manifest fetched back from the standby (registry_manifest_get
- * hashes it against the digest asked for), the tag resolving to the
- * image, every blob present with its size. */
-static int read_back(struct run *r, struct item *it)
-{
-	const struct xfer_result *res = &it->res;
-	struct buf raw = BUF_INIT;
-	int rc = 0;
-
-	for (size_t k = 0; rc == 0 && k < res->n_manifests; k++) {
-		buf_reset(&raw);
-		rc = registry_manifest_get_raw(r->dst_client, it->dst_repo, res->manifests[k].m->digest,
-		                               &raw, NULL);
-	}
-	buf_release(&raw);
-	if (rc == 0 && it->tag) {
-		struct oci_manifest_info info;
-		rc = registry_manifest_head(r->dst_client, it->dst_repo, it->tag, &info);
-		if (rc == 0 && strcmp(info.digest, it->digest) != 0)
-			rc = error_set(RV_EDIGEST, "\"%s\" names %s on the standby, not %s", it->dst,
-			               info.digest, it->digest);
-	}
-	for (size_t k = 0; rc == 0 && k < res->n_objects; k++) {
-		const struct xfer_object *ob = &res->objects[k];
-		int64_t size = -1;
-		if (ob->is_manifest)
-			continue;
-		rc = registry_blob_head(r->dst_client, it->dst_repo, ob->digest, &size);
-		if (rc == 0 && size >= 0 && size != ob->size)
-			rc = error_set(RV_EDIGEST, "blob %s in \"%s\": %lld bytes on the standby, %lld "
-			               "expected", ob->digest, it->dst_repo, (long long)size,
-			               (long long)ob->size);
-	}
-	return rc;
-}
-
 /* --- Recording --------------------------------------------------------------------- */
 
 /* Objects first, the image's own manifest last (catalog_record_image). */
@@ -233,8 +195,8 @@ static int record_item(struct run *r, struct item *it)
 			xm->m, xm->top, xm->tag, xfer_created(r->dst, it->dst_repo, xm->m, NULL, NULL)
 		};
 	}
-	/* read_back() fetched every manifest and hashed it; blobs were found
-	 * with their sizes. */
+	/* xfer_verify() fetched every manifest and hashed it; blobs were
+	 * found with their sizes. */
 	for (size_t k = 0; k < res->n_objects; k++)
 		obs[k] = (struct catalog_image_object){ res->objects[k].digest,
 		                                        res->objects[k].is_manifest ? "read-back"
@@ -260,7 +222,7 @@ static void verify_and_record(struct run *r)
 		int rc;
 		if (it->status != MIRROR_COPIED)
 			continue;
-		if ((rc = read_back(r, it)) < 0) {
+		if ((rc = xfer_verify(r->dst, it->dst_repo, it->tag, &it->res)) < 0) {
 			item_fail(it, rc, error_msg());
 			continue;
 		}

@@ -600,22 +600,32 @@ static int put_node(struct copy *x, const char *repo, struct gnode *n, int *put)
 	return oci_store_manifest_put(x->dst, repo, ref, n->m, n->top ? 0 : OCI_PUT_CHILD);
 }
 
+/* In graph order, except the image's own tag, which goes last: until every
+ * child, referrer and attachment is in place, the tag still names what it
+ * named before (or nothing) — never a half-copied image. */
 static int put_manifests(struct copy *x, size_t i, struct xfer_result *r)
 {
 	struct graph *g = &x->graphs[i];
 	const char *repo = x->images[i].dst_repo;
+	struct gnode *image = NULL;
+	int rc = 0;
 
-	for (size_t k = 0; k < g->n_nodes; k++) {
-		struct gnode *n = &g->nodes[k];
-		int put, rc = put_node(x, repo, n, &put);
-		if (rc < 0) {
-			r->msg = xstrdup(error_msg());
-			return rc;
+	for (size_t k = 0; rc == 0 && k < g->n_nodes; k++) {
+		struct gnode n = g->nodes[k];
+		int put = 0;
+		if (n.top && n.tag && !image && strcmp(n.m->digest, r->digest) == 0) {
+			image = &g->nodes[k];
+			n.tag = NULL;   /* by digest now, the tag at the end */
 		}
-		add_object(r, n->m->digest, (int64_t)n->m->raw_len, 1, put);
+		rc = put_node(x, repo, &n, &put);
+		add_object(r, n.m->digest, (int64_t)n.m->raw_len, 1, put);
 		r->manifests_put += put;
 	}
-	return 0;
+	if (rc == 0 && image)
+		rc = oci_store_manifest_put(x->dst, repo, image->tag, image->m, 0);
+	if (rc < 0)
+		r->msg = xstrdup(error_msg());
+	return rc;
 }
 
 /* Hands the graph's manifests to the result. */

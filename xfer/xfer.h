@@ -112,6 +112,13 @@ int xfer_copy(struct oci_store *src, struct oci_store *dst, const struct xfer_im
               size_t n, const struct xfer_options *opts, struct xfer_result *results);
 void xfer_result_release(struct xfer_result *r);
 
+/* Reads a copied image back from dst: every manifest of r fetched by
+ * digest (the store hashes the bytes against it), the tag (when not NULL)
+ * resolving to r's image, and every blob of r present with its size.
+ * 0, or the first failure with its message. */
+int xfer_verify(struct oci_store *dst, const char *dst_repo, const char *tag,
+                const struct xfer_result *r);
+
 /* --- Choosing what to copy ------------------------------------------------- */
 
 /* One image found at a source. */
