@@ -189,6 +189,36 @@ else
 	bad "catalog: $total repositories in $pages pages, want $RV_FX_REPO_COUNT in at least 3"
 fi
 
+# ---- the faulty proxy in front of plain -------------------------------------------------------
+if [[ -z ${RV_REG_FAULTY:-} ]]; then
+	echo "skip faulty proxy: up.sh found no rv-faultproxy (build target rv-faultproxy)"
+else
+	expect 200 "faulty /v2/ (the ping is never faulted)" "http://$RV_REG_FAULTY/v2/"
+	# A repository nobody has: plain answers 404; the proxy answers some requests
+	# itself. Parallel tests share this proxy (and its PRNG), so count only our path.
+	mark=t/smoke-$$-$RANDOM
+	codes="" retry_ok=1
+	for ((i = 0; i < 20; i++)); do
+		code=$(status "http://$RV_REG_FAULTY/v2/$mark/manifests/v1" -H "Accept: $ACCEPT")
+		codes+="$code "
+		[[ $code != 429 || $(header Retry-After) == 1 ]] || retry_ok=0
+	done
+	if [[ $codes =~ ^((404|429|500|502|503)\ )+$ ]]; then
+		ok "faulty answers 404 or a status fault: $codes"
+	else
+		bad "faulty answers: $codes"
+	fi
+	if ((retry_ok)); then ok "faulty 429s carry Retry-After: 1"; else bad "a 429 without Retry-After: 1"; fi
+	logged=$(grep -c "^GET /v2/$mark/manifests/v1 " "$RV_FAULTY_LOG")
+	mismatch=$(grep "^GET /v2/$mark/manifests/v1 " "$RV_FAULTY_LOG" | awk '$3 != "pass" && $3 != $4' | wc -l)
+	if [[ $logged == 20 && $mismatch == 0 ]]; then
+		ok "RV_FAULTY_LOG: one line per request, fault = status"
+	else
+		bad "RV_FAULTY_LOG: $logged lines for 20 requests, $mismatch with fault != status"
+	fi
+	if [[ -x $RV_FAULTPROXY ]]; then ok "RV_FAULTPROXY is executable"; else bad "RV_FAULTPROXY \"$RV_FAULTPROXY\""; fi
+fi
+
 # The generated layout is a valid OCI layout to an independent reader:
 # umoci verifies blob digests and unpacks every layer of the child image.
 if umoci stat --image "$RV_FX_LAYOUT:image" >/dev/null 2>&1 &&

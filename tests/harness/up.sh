@@ -7,9 +7,13 @@
 #   basic    htpasswd (bcrypt) auth
 #   tls      HTTPS with a CA made here, anonymous
 #   token    token auth against rv-tokend
+#   faulty   rv-faultproxy in front of plain: 429/500/502/503 at a share of
+#            requests (RV_FAULT_RATE, default 0.15), /v2/ ping exempt
 # and writes DIR/env (KEY=VALUE, documented in README.md). A previous run's
-# servers recorded in DIR are stopped first. Needs RV_TOKEND and
-# RV_MKFIXTURES (paths to the built helpers) unless they are on PATH.
+# servers recorded in DIR are stopped first. Needs RV_TOKEND, RV_MKFIXTURES
+# and RV_FAULTPROXY (paths to the built helpers) unless they are on PATH;
+# without rv-faultproxy, `faulty` is skipped with a warning (no RV_REG_FAULTY:
+# tests that need it skip).
 set -euo pipefail
 
 [[ $# -eq 1 && -n $1 ]] || {
@@ -25,6 +29,12 @@ RV_TOKEND_BIN=${RV_TOKEND:-$(command -v rv-tokend || true)}
 RV_MKFIXTURES_BIN=${RV_MKFIXTURES:-$(command -v rv-mkfixtures || true)}
 [[ -x $RV_TOKEND_BIN ]] || rv_die "set RV_TOKEND to the rv-tokend binary"
 [[ -x $RV_MKFIXTURES_BIN ]] || rv_die "set RV_MKFIXTURES to the rv-mkfixtures binary"
+RV_FAULTPROXY_BIN=${RV_FAULTPROXY:-$(command -v rv-faultproxy || true)}
+if [[ ! -x $RV_FAULTPROXY_BIN ]]; then
+	rv_log "WARNING: no rv-faultproxy (set RV_FAULTPROXY, build target rv-faultproxy): not starting faulty"
+	RV_FAULTPROXY_BIN=
+fi
+FAULT_RATE=${RV_FAULT_RATE:-0.15}
 for tool in docker-registry skopeo curl openssl htpasswd pgrep timeout sha256sum; do
 	command -v "$tool" >/dev/null || rv_die "$tool is not installed"
 done
@@ -127,10 +137,18 @@ rv_registry_config token token
 rv_registry_start token
 
 rv_registry_wait plain http 200 && REG_PLAIN=$RV_ADDR
+# Status faults only (the proxy answers them itself, so plain is never
+# touched by a faulted request); the /v2/ ping is exempt so clients can
+# always learn the API version. Tests wanting resets, truncation, stalls or
+# flipped bytes start their own proxy from RV_FAULTPROXY.
+[[ -z $RV_FAULTPROXY_BIN ]] ||
+	rv_faultproxy_start faulty "$REG_PLAIN" --rate "$FAULT_RATE" --faults 429,500,502,503 \
+		--seed 1 --retry-after 1 --skip-path-prefix /v2/
 rv_registry_wait standby http 200 && REG_STANDBY=$RV_ADDR
 rv_registry_wait basic http 401 && REG_BASIC=$RV_ADDR
 rv_registry_wait tls https 200 && REG_TLS=$RV_ADDR
 rv_registry_wait token http 401 && REG_TOKEN=$RV_ADDR
+[[ -z $RV_FAULTPROXY_BIN ]] || { rv_faultproxy_wait faulty 200 && REG_FAULTY=$RV_ADDR; }
 phase "servers up"
 
 # Docker config.json: creds for basic and token (base64 "user:pass").
@@ -223,6 +241,12 @@ rv_env RV_HARNESS_STORAGE_DIR "$RV_STORE"
 rv_env RV_REG_PLAIN "$REG_PLAIN"
 rv_env RV_REG_PLAIN_ROOT "$RV_STORE/plain"
 rv_env RV_REG_PLAIN_CONFIG "$RV_DIR/reg-plain/config.yml"
+if [[ -n $RV_FAULTPROXY_BIN ]]; then
+	rv_env RV_REG_FAULTY "$REG_FAULTY"
+	rv_env RV_FAULTY_LOG "$RV_DIR/proxy-faulty/requests.log"
+	rv_env RV_FAULTY_RATE "$FAULT_RATE"
+	rv_env RV_FAULTPROXY "$RV_FAULTPROXY_BIN"
+fi
 rv_env RV_REG_STANDBY "$REG_STANDBY"
 rv_env RV_REG_STANDBY_ROOT "$RV_STORE/standby"
 rv_env RV_REG_BASIC "$REG_BASIC"
