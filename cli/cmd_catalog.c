@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
 #include "cli/output.h"
+#include "mirror/mirror.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -34,10 +35,11 @@ const char cmd_catalog_help[] =
 "    regvault catalog rebuild --from DIR\n"
 "\n"
 "DESCRIPTION\n"
-"    The catalog (--catalog) is what backups recorded: every tag's digest\n"
-"    over time, every manifest's exact bytes, and which store holds a\n"
-"    verified copy of what; for an archive store also the volume and\n"
-"    byte offset of every blob.\n"
+"    The catalog (--catalog) is what mirrors and backups recorded: every\n"
+"    tag's digest over time, every manifest's exact bytes, and which store\n"
+"    (a standby registry or an archive store) holds a verified copy of\n"
+"    what; for an archive store also the volume and byte offset of every\n"
+"    blob.\n"
 "\n"
 "    list [GLOB]\n"
 "        One line per image a store holds: reference, digest (its first\n"
@@ -48,19 +50,22 @@ const char cmd_catalog_help[] =
 "        matches '/'.\n"
 "    show REF\n"
 "        REF as it was named on the primary, HOST/REPO[:TAG] (the digest\n"
-"        the tag had when a backup last saw it) or HOST/REPO@DIGEST:\n"
-"        digest, media type, created, size, total size, how many\n"
-"        manifests and blobs the image consists of, and every store with\n"
-"        a verified copy of it, for an archive store with the volume and\n"
-"        byte offset of the manifest.\n"
+"        the tag had when a mirror or backup last saw it) or\n"
+"        HOST/REPO@DIGEST: digest, media type, created, size, total size,\n"
+"        how many manifests and blobs the image consists of, and every\n"
+"        store with a verified copy of it, for an archive store with the\n"
+"        volume and byte offset of the manifest.\n"
 "    history HOST/REPO[:TAG]\n"
-"        Every digest the tag pointed to, oldest first, with when a backup\n"
-"        first and last saw it there (UTC).\n"
+"        Every digest the tag pointed to, oldest first, with when a mirror\n"
+"        or backup first and last saw it there (UTC).\n"
 "    verify [--deep]\n"
-"        Checks every copy recorded in archive stores: its volume is there\n"
-"        and holds the blob at the recorded offset. A copy that fails is\n"
-"        listed as FAILED and dropped from the catalog, so that it no\n"
-"        longer counts as a verified copy.\n"
+"        Checks every copy the catalog records. In an archive store: its\n"
+"        volume is there and holds the blob at the recorded offset. On a\n"
+"        standby registry: every manifest of the image is read back and\n"
+"        hashed, every blob is there with its size. A copy that fails is\n"
+"        listed as FAILED (STORE DIGEST REASON, then the image on a\n"
+"        standby) and dropped from the catalog, so that it no longer\n"
+"        counts as a verified copy; the next mirror copies it again.\n"
 "    rebuild --from DIR\n"
 "        Recreates the catalog's knowledge of the archive store DIR from\n"
 "        its volumes alone, re-hashing every blob. For safety it refuses\n"
@@ -74,7 +79,7 @@ const char cmd_catalog_help[] =
 "OPTIONS\n"
 "    --deep\n"
 "        (verify) Also re-read every byte and check it hashes to its\n"
-"        digest.\n"
+"        digest (a standby's blobs are downloaded).\n"
 "    --from DIR\n"
 "        (rebuild) The archive store to read.\n"
 "\n"
@@ -89,7 +94,7 @@ const char cmd_catalog_help[] =
 "               \"length\"}]}\n"
 "      history  [{\"digest\", \"firstSeen\", \"lastSeen\"}]\n"
 "      verify   {\"checked\", \"bytesHashed\", \"failures\": [{\"store\",\n"
-"               \"digest\", \"error\"}]}\n"
+"               \"digest\", \"error\", \"ref\" (standby copies)}]}\n"
 "      rebuild  {\"catalog\", \"from\", \"volumes\", \"blobs\", \"images\",\n"
 "               \"bytes\", \"bad\"}\n"
 "    Times are RFC 3339 in UTC (null when unknown), sizes in bytes.\n"
@@ -117,7 +122,7 @@ static int open_catalog(catalog **out, const struct cli_globals *g, unsigned fla
 	if (!g->catalog)
 		return output_usage_error("catalog", "no catalog: pass --catalog PATH or set "
 		                          "REGVAULT_CATALOG");
-	rc = catalog_open(out, g->catalog, flags);
+	rc = cli_catalog_open(out, g, flags);
 	return rc == 0 ? RV_EXIT_OK : output_error(rc);
 }
 
@@ -459,39 +464,103 @@ done:
 
 /* --- verify ---------------------------------------------------------------- */
 
-static json_t *verify_json(const struct verify_report *r)
+/* Archive copies (backup_verify) and registry copies (mirror_verify) are
+ * reported as one list: the same failure shape, "ref" added where the
+ * copy is an image on a standby. */
+struct verify_both {
+	struct verify_report archive;
+	struct mirror_verify_report registry;
+};
+
+static json_t *failure_json(const char *store, const char *ref, const char *digest, int rc,
+                            const char *msg)
 {
-	json_t *failures = json_array();
+	json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s}}", "store", store, "digest", digest,
+	                      "error", "code", error_code_name(rc), "message",
+	                      msg ? msg : "failed");
 
-	for (size_t i = 0; i < r->n_failures; i++) {
-		const struct verify_failure *f = &r->failures[i];
-
-		json_array_append_new(failures, json_pack("{s:s,s:s,s:{s:s,s:s}}",
-		                      "store", f->store, "digest", f->digest, "error",
-		                      "code", error_code_name(f->rc), "message",
-		                      f->msg ? f->msg : "failed"));
-	}
-	return json_pack("{s:I,s:I,s:o}", "checked", (json_int_t)r->checked,
-	                 "bytesHashed", (json_int_t)r->bytes_hashed, "failures", failures);
+	if (ref)
+		json_object_set_new(o, "ref", json_string(ref));
+	return o;
 }
 
-static void verify_text(const struct verify_report *r, int deep)
+static json_t *verify_json(const struct verify_both *r)
 {
-	char sz[32], msg[1024];
+	json_t *failures = json_array();
+	size_t i;
 
-	for (size_t i = 0; i < r->n_failures; i++)
-		printf("FAILED  %s  %s  %s\n", r->failures[i].store, r->failures[i].digest,
-		       str_printable(msg, sizeof(msg), r->failures[i].msg ? r->failures[i].msg
-		                                                          : "failed"));
-	if (r->n_failures)
+	for (i = 0; i < r->archive.n_failures; i++) {
+		const struct verify_failure *f = &r->archive.failures[i];
+
+		json_array_append_new(failures, failure_json(f->store, NULL, f->digest, f->rc,
+		                                             f->msg));
+	}
+	for (i = 0; i < r->registry.n_failures; i++) {
+		const struct mirror_verify_failure *f = &r->registry.failures[i];
+
+		json_array_append_new(failures, failure_json(f->store, f->ref, f->digest, f->rc,
+		                                             f->msg));
+	}
+	return json_pack("{s:I,s:I,s:o}", "checked",
+	                 (json_int_t)(r->archive.checked + r->registry.objects), "bytesHashed",
+	                 (json_int_t)(r->archive.bytes_hashed + r->registry.bytes_hashed),
+	                 "failures", failures);
+}
+
+static void verify_text(const struct verify_both *r, int deep)
+{
+	size_t checked = r->archive.checked + r->registry.objects;
+	size_t failed = r->archive.n_failures + r->registry.n_failures;
+	char sz[32], msg[1024];
+	size_t i;
+
+	for (i = 0; i < r->archive.n_failures; i++) {
+		const struct verify_failure *f = &r->archive.failures[i];
+
+		printf("FAILED  %s  %s  %s\n", f->store, f->digest,
+		       str_printable(msg, sizeof(msg), f->msg ? f->msg : "failed"));
+	}
+	for (i = 0; i < r->registry.n_failures; i++) {
+		const struct mirror_verify_failure *f = &r->registry.failures[i];
+
+		printf("FAILED  %s  %s  %s", f->store, f->digest,
+		       str_printable(msg, sizeof(msg), f->msg ? f->msg : "failed"));
+		printf(f->ref ? "  (%s)\n" : "\n", str_printable(msg, sizeof(msg), f->ref ? f->ref : ""));
+	}
+	if (failed)
 		printf("verify: %zu copies checked, %zu failed (dropped from the catalog)\n",
-		       r->checked, r->n_failures);
+		       checked, failed);
 	else if (deep)
-		printf("verified %zu copies (%s hashed)\n", r->checked,
-		       human(r->bytes_hashed, sz, sizeof(sz)));
+		printf("verified %zu copies (%s hashed)\n", checked,
+		       human(r->archive.bytes_hashed + r->registry.bytes_hashed, sz, sizeof(sz)));
 	else
-		printf("verified %zu copies (locations checked; --deep also re-hashes)\n",
-		       r->checked);
+		printf("verified %zu copies (locations checked; --deep also re-hashes)\n", checked);
+}
+
+/* Both checks run (a failure in one must not hide the other's); the
+ * result is RV_EDIGEST when either found failures, or the first code
+ * that stopped a check from running. */
+static int verify_all(catalog *cat, const struct cli_globals *g, int deep,
+                      struct verify_both *r)
+{
+	registry_session *session = NULL;
+	int arc = backup_verify(cat, deep, &r->archive), mrc;
+
+	if (arc != 0 && !(arc == RV_EDIGEST && r->archive.n_failures > 0))
+		return arc;
+	mrc = cli_session_new(&session, g);
+	if (mrc == 0)
+		mrc = mirror_verify(cat, session, deep, &r->registry);
+	registry_session_free(session);
+	if (mrc != 0 && !(mrc == RV_EDIGEST && r->registry.n_failures > 0))
+		return mrc;
+	if (arc != 0 && mrc != 0)
+		return error_set(RV_EDIGEST, "%zu archive copies and %zu mirrored copies failed "
+		                 "verification", r->archive.n_failures, r->registry.n_failures);
+	if (arc != 0)   /* mirror_verify succeeded after it: say it again */
+		return error_set(RV_EDIGEST, "%zu of %zu archive copies failed verification",
+		                 r->archive.n_failures, r->archive.checked);
+	return mrc;
 }
 
 enum { OPT_DEEP = 1, OPT_FROM };
@@ -527,7 +596,7 @@ static int option_args(int argc, char **argv, int allowed, const char **value)
 
 static int sub_verify(int argc, char **argv, const struct cli_globals *g)
 {
-	struct verify_report rep = { 0 };
+	struct verify_both rep = { { 0 }, { 0 } };
 	const char *deep = NULL;
 	catalog *cat = NULL;
 	int rc, status = option_args(argc, argv, OPT_DEEP, &deep);
@@ -536,8 +605,9 @@ static int sub_verify(int argc, char **argv, const struct cli_globals *g)
 		status = open_existing(&cat, g);
 	if (status != RV_EXIT_OK)
 		goto done;
-	rc = backup_verify(cat, deep != NULL, &rep);
-	if (rc != 0 && !(rc == RV_EDIGEST && rep.n_failures > 0)) {
+	rc = verify_all(cat, g, deep != NULL, &rep);
+	if (rc != 0 && !(rc == RV_EDIGEST &&
+	                 rep.archive.n_failures + rep.registry.n_failures > 0)) {
 		status = output_error(rc);
 	} else if (output_is_json()) {
 		status = output_json(verify_json(&rep));
@@ -548,7 +618,8 @@ static int sub_verify(int argc, char **argv, const struct cli_globals *g)
 		status = rc == 0 ? RV_EXIT_OK : output_error(rc);
 	}
 done:
-	verify_report_release(&rep);
+	verify_report_release(&rep.archive);
+	mirror_verify_report_release(&rep.registry);
 	catalog_close(cat);
 	return status;
 }

@@ -19,6 +19,9 @@ extern const char cmd_ls_help[];
 int cmd_inspect(int argc, char **argv, const struct cli_globals *g);
 extern const char cmd_inspect_help[];
 
+int cmd_mirror(int argc, char **argv, const struct cli_globals *g);
+extern const char cmd_mirror_help[];
+
 int cmd_backup(int argc, char **argv, const struct cli_globals *g);
 extern const char cmd_backup_help[];
 

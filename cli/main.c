@@ -29,6 +29,8 @@ static const struct cli_command commands[] = {
 	  cmd_ls_help },
 	{ "inspect", cmd_inspect, "show digest, platforms, layers, sizes and created time",
 	  cmd_inspect_help },
+	{ "mirror", cmd_mirror, "copy images to a standby registry, verified, incremental",
+	  cmd_mirror_help },
 	{ "backup", cmd_backup, "copy images into an archive store or a tarball, verified",
 	  cmd_backup_help },
 	{ "catalog", cmd_catalog, "list, show, verify or rebuild what is kept where",
@@ -48,9 +50,10 @@ static const char global_help_head[] =
 "DESCRIPTION\n"
 "    regvault copies the images that matter into a standby registry or an\n"
 "    archive before anything is deleted, and brings any image back in one\n"
-"    command. This version lists and inspects registries and backs\n"
-"    images up into archive stores, with a catalog of what is kept\n"
-"    where; mirroring, restoring and pruning arrive in later versions.\n"
+"    command. This version lists and inspects registries, mirrors images\n"
+"    to standby registries and backs them up into archive stores, with a\n"
+"    catalog of what is kept where; restoring and pruning arrive in later\n"
+"    versions.\n"
 "\n"
 "COMMANDS\n";
 
@@ -81,11 +84,14 @@ static const char global_help_tail[] =
 "        Loopback hosts may use plain HTTP without it, but their TLS\n"
 "        certificates are still verified.\n"
 "    --jobs N\n"
-"        Requests or transfers in parallel, 1 to 64 (default 4).\n"
+"        Requests or transfers in parallel, 1 to 64 (default 4).\n""    --max-rps N\n"
+"        At most N requests a second (a number above 0, e.g. 0.5 or 20)\n"
+"        to any one registry, token requests included. Default: no limit.\n"
 "    --catalog PATH\n"
 "        The catalog database (default $REGVAULT_CATALOG, else\n"
 "        $XDG_DATA_HOME/regvault/catalog.db, else\n"
-"        ~/.local/share/regvault/catalog.db); used by backup and catalog.\n"
+"        ~/.local/share/regvault/catalog.db); used by mirror, backup and\n"
+"        catalog.\n"
 "    -q, --quiet\n"
 "        Print only errors on stderr.\n"
 "    -v, --verbose\n"
@@ -119,7 +125,9 @@ static const char global_help_tail[] =
 "EXAMPLES\n"
 "    regvault ls 127.0.0.1:5000\n"
 "    regvault ls -l reg.example.com/team-a/api\n"
-"    regvault inspect -o json reg.example.com/team-a/api:1.4\n""    regvault backup 'reg.example.com/team-a/*' --to /srv/vault\n"
+"    regvault inspect -o json reg.example.com/team-a/api:1.4\n"
+"    regvault mirror reg.example.com --to standby.example.com\n"
+"    regvault backup 'reg.example.com/team-a/*' --to /srv/vault\n"
 "    regvault catalog list\n"
 "\n"
 "    See regvault(1) and 'regvault help COMMAND'.\n";

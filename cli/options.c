@@ -17,7 +17,7 @@
 
 enum {
 	G_CATALOG = 1, G_OUTPUT, G_AUTHFILE, G_CA_CERT, G_INSECURE, G_JOBS,
-	G_QUIET, G_VERBOSE, G_HELP, G_VERSION,
+	G_MAX_RPS, G_QUIET, G_VERBOSE, G_HELP, G_VERSION,
 };
 
 const struct cli_option cli_global_options[] = {
@@ -27,6 +27,7 @@ const struct cli_option cli_global_options[] = {
 	{ "ca-cert", 0, 1, G_CA_CERT },
 	{ "insecure-registry", 0, 1, G_INSECURE },
 	{ "jobs", 0, 1, G_JOBS },
+	{ "max-rps", 0, 1, G_MAX_RPS },
 	{ "quiet", 'q', 0, G_QUIET },
 	{ "verbose", 'v', 0, G_VERBOSE },
 	{ "help", 'h', 0, G_HELP },
@@ -58,6 +59,7 @@ static const struct cli_option *find_short(const struct cli_option *opts, char c
 struct raw_globals {
 	const char *output;
 	const char *jobs;
+	const char *max_rps;
 	const char *catalog;
 };
 
@@ -71,6 +73,7 @@ static void apply_global(struct cli_globals *g, struct raw_globals *raw, int id,
 	case G_CA_CERT: g->ca_cert = value; break;
 	case G_INSECURE: strlist_add(&g->insecure, value); break;
 	case G_JOBS: raw->jobs = value; break;
+	case G_MAX_RPS: raw->max_rps = value; break;
 	case G_QUIET: g->quiet = 1; break;
 	case G_VERBOSE: g->verbose++; break;
 	case G_HELP: g->help = 1; break;
@@ -131,6 +134,31 @@ static int take_global(struct cli_globals *g, struct raw_globals *raw,
 	return 1;
 }
 
+/* --max-rps: a plain decimal number above 0 ("0.5", "20"), no sign, no
+ * exponent, no "inf" — what strtod alone would also take. */
+static int parse_rps(const char *s, double *out)
+{
+	const char *c = s;
+	char *end;
+	int digits = 0, dot = 0;
+
+	for (; *c; c++) {
+		if (*c >= '0' && *c <= '9')
+			digits++;
+		else if (*c == '.' && !dot)
+			dot = 1;
+		else
+			return -1;
+	}
+	if (!digits)
+		return -1;
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno != 0 || *end || !(*out > 0) || *out > CLI_MAX_RPS_MAX)
+		return -1;
+	return 0;
+}
+
 static int check_globals(struct cli_globals *g, const struct raw_globals *raw)
 {
 	const char *trace = getenv("REGVAULT_TRACE");
@@ -150,6 +178,10 @@ static int check_globals(struct cli_globals *g, const struct raw_globals *raw)
 		                          "expected a number from 1 to %d", raw->jobs, CLI_JOBS_MAX);
 	if (raw->jobs)
 		g->jobs = (int)jobs;
+	if (raw->max_rps && parse_rps(raw->max_rps, &g->max_rps) != 0)
+		return output_usage_error(NULL, "invalid value '%s' for --max-rps: expected "
+		                          "requests per second above 0 (at most %d)",
+		                          raw->max_rps, CLI_MAX_RPS_MAX);
 	for (k = 0; k < g->insecure.n; k++) {
 		const char *h = g->insecure.v[k];
 
@@ -173,7 +205,7 @@ static int check_globals(struct cli_globals *g, const struct raw_globals *raw)
 
 int cli_globals_parse(struct cli_globals *g, int *argc, char **argv)
 {
-	struct raw_globals raw = { NULL, NULL, NULL };
+	struct raw_globals raw = { NULL, NULL, NULL, NULL };
 	int i, out = 1, only_args = 0;
 
 	for (i = 1; i < *argc; i++) {
@@ -316,7 +348,25 @@ int cli_session_new(registry_session **out, const struct cli_globals *g)
 	opts.n_insecure = g->insecure.n;
 	opts.trace = g->trace;
 	opts.max_host_connections = g->jobs;
+	opts.max_rps = g->max_rps;
 	return registry_session_new(out, &opts);
+}
+
+int cli_catalog_open(catalog **out, const struct cli_globals *g, unsigned flags)
+{
+	int rc;
+
+	if (!g->catalog)
+		return error_set(RV_EINVALID, "no catalog: pass --catalog PATH or set "
+		                 "REGVAULT_CATALOG");
+	rc = catalog_open(out, g->catalog, flags);
+	/* catalog.h: a writer that finds the lock taken gets RV_EEXISTS. Said
+	 * the way a scheduled job's log reader needs it: what, and that it is
+	 * harmless (the other run is doing the work). */
+	if (rc == RV_EEXISTS && (flags & CATALOG_WRITE))
+		rc = error_set(RV_EEXISTS, "another regvault run holds the catalog lock "
+		               "\"%s.lock\"; try again when it has finished", g->catalog);
+	return rc;
 }
 
 int cli_target_open(struct cli_target *t, const struct cli_globals *g, const char *registry)

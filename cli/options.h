@@ -13,6 +13,7 @@
 #ifndef RV_CLI_OPTIONS_H
 #define RV_CLI_OPTIONS_H
 
+#include "catalog/catalog.h"
 #include "cli/output.h"
 #include "oci/reference.h"
 #include "oci/store.h"
@@ -21,6 +22,7 @@
 
 #define CLI_JOBS_DEFAULT 4
 #define CLI_JOBS_MAX 64
+#define CLI_MAX_RPS_MAX 100000
 
 struct cli_globals {
 	char *catalog;              /* --catalog, $REGVAULT_CATALOG, or the XDG default */
@@ -29,6 +31,7 @@ struct cli_globals {
 	const char *ca_cert;        /* --ca-cert */
 	struct strlist insecure;    /* --insecure-registry, in order given */
 	int jobs;                   /* --jobs, 1..CLI_JOBS_MAX */
+	double max_rps;             /* --max-rps, requests a second per host; 0: no limit */
 	int quiet;                  /* -q */
 	int verbose;                /* -v count */
 	int trace;                  /* -vvv or REGVAULT_TRACE=1 */
@@ -37,7 +40,7 @@ struct cli_globals {
 };
 
 #define CLI_GLOBALS_INIT { NULL, OUTPUT_TEXT, NULL, NULL, STRLIST_INIT, \
-                           CLI_JOBS_DEFAULT, 0, 0, 0, 0, 0 }
+                           CLI_JOBS_DEFAULT, 0, 0, 0, 0, 0, 0 }
 
 /* Removes every global option from argv (from index 1 on; argv[0] stays),
  * stores their values in g and compacts argv so *argc counts what is left:
@@ -83,10 +86,16 @@ int cli_getopt(struct cli_getopt *p, const struct cli_option *opts, const char *
 /* --- Talking to a registry ------------------------------------------------ */
 
 /* A registry session configured by the global options (credentials, CA,
- * insecure hosts, tracing, --jobs connections per host), for commands
+ * insecure hosts, tracing, --jobs connections per host, --max-rps), for commands
  * whose lower layer opens the clients itself (backup). 0 or an RV_E* code
  * with the message set; the caller frees it with registry_session_free. */
 int cli_session_new(registry_session **out, const struct cli_globals *g);
+
+/* Opens the catalog g names (flags as for catalog_open). A writer that
+ * finds another run holding the lock gets RV_EEXISTS with the message
+ * "another regvault run holds the catalog lock …" (exit 1). 0 or an RV_E*
+ * code with the message set; RV_EINVALID when no catalog is named. */
+int cli_catalog_open(catalog **out, const struct cli_globals *g, unsigned flags);
 
 /* One registry reached with the global options: the session, a client for
  * the host and that client as an oci_store. */
