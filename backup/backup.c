@@ -313,7 +313,7 @@ static int record_copied(struct run *r, struct item *it)
 	struct catalog_image_manifest *ms = xcalloc(res->n_manifests + 1, sizeof(*ms));
 	struct catalog_image_object *obs = xcalloc(res->n_objects + 1, sizeof(*obs));
 	struct catalog_image img = { r->store_id, it->registry, it->repo, it->tag, it->digest,
-	                             ms, res->n_manifests, obs, 0, r->now, r->run_id };
+	                             ms, res->n_manifests, obs, 0, r->now, r->run_id, 1 };
 	int rc = 0, complete = 0;
 
 	/* An index's own time comes from its children: the catalog fills it. */

@@ -4,8 +4,9 @@
  * Quick: every recorded location is inside a volume that is still there.
  * Deep: the bytes at that location are read again and hash to the digest
  * (restic's check --read-data). Manifests are checked twice: their bytes in
- * the catalog and their copy in the store. A copy that fails is dropped
- * from the catalog, so nothing downstream (prune, restore) counts on it.
+ * the catalog and their copy in the store. A copy shown missing or wrong is
+ * dropped from the catalog, so nothing downstream (prune, restore) counts
+ * on it; one that could not be checked is reported and kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,10 @@ static void fail(struct vctx *v, const struct catalog_copy *cp, int rc, const ch
 	f->digest = xstrdup(cp->digest);
 	f->rc = rc;
 	f->msg = xstrdup(msg && *msg ? msg : "failed");
-	add_dead(v, cp->store_id, cp->digest);
+	/* Only what is shown gone or wrong loses its copy row; a store that
+	 * cannot be opened right now (permissions, a lock) is not "lost". */
+	if (rc == RV_ENOTFOUND || rc == RV_EDIGEST)
+		add_dead(v, cp->store_id, cp->digest);
 }
 
 static int discard(void *ctx, const void *data, size_t len)

@@ -166,6 +166,10 @@ struct catalog_image {
 	const struct catalog_image_object *objects;   /* the image's own digest may be among them */
 	size_t n_objects;
 	int64_t verified_at, run_id;
+	/* 0 when the store does not hold the image's own manifest (an index
+	 * --platform left incomplete on a registry): no reference to it and no
+	 * copy row for it are written, only its parts. */
+	int held;
 };
 
 /* Records that a store holds an image, in one atomic step: every manifest

@@ -60,7 +60,7 @@ static int record_parts(catalog *c, const struct catalog_image *img)
 			rc = catalog_store_ref_put(c, img->store_id, img->registry, img->repo, im->tag,
 			                           im->m->digest, img->run_id);
 	}
-	if (rc == 0)
+	if (rc == 0 && img->held)
 		rc = catalog_store_ref_put(c, img->store_id, img->registry, img->repo, img->tag,
 		                           img->digest, img->run_id);
 	return rc;
@@ -76,7 +76,7 @@ int catalog_record_image(catalog *c, const struct catalog_image *img, int *compl
 	if (rc)
 		return rc;
 	rc = record_parts(c, img);
-	if (rc == 0 && catalog_closure(c, img->digest, has_copy, &cc) == 0) {
+	if (rc == 0 && img->held && catalog_closure(c, img->digest, has_copy, &cc) == 0) {
 		*complete = 1;
 		rc = catalog_copy_put(c, img->store_id, img->digest, img->verified_at, "read-back",
 		                      img->run_id);

@@ -72,16 +72,38 @@ static void add_item(struct run *r, const char *registry, const struct xfer_pick
 
 /* --- Where to, and from where ------------------------------------------------ */
 
-static int open_destination(struct run *r)
+/* HOST[:PORT][/PREFIX]: not an image name, so no Docker Hub "library/"
+ * rule applies to the prefix (docker.io/myorg stays myorg). */
+static int parse_destination(struct run *r)
 {
-	struct oci_ref ref = OCI_REF_INIT;
-	int rc = oci_ref_parse(&ref, r->o->to, OCI_REF_HOST_OK | OCI_REF_NO_TAG);
+	const char *to = r->o->to;
+	const char *slash = strchr(to, '/');
+	struct oci_ref host = OCI_REF_INIT;
+	char *h = slash ? xstrndup(to, (size_t)(slash - to)) : xstrdup(to);
+	int rc = oci_ref_parse(&host, h, OCI_REF_HOST_OK | OCI_REF_NO_TAG);
 
 	if (rc < 0)
-		return error_wrap(rc, "destination");
-	r->dst_registry = xstrdup(ref.registry);
-	r->prefix = xstrdup_or_null(ref.repository);
-	oci_ref_release(&ref);
+		rc = error_wrap(rc, "destination \"%s\"", to);
+	else if (host.repository)
+		rc = error_set(RV_EINVALID, "destination \"%s\": \"%s\" is not a registry host", to, h);
+	else if (slash && !oci_ref_repository_valid(slash + 1))
+		rc = error_set(RV_EINVALID, "destination \"%s\": invalid repository prefix \"%s\"",
+		               to, slash + 1);
+	if (rc == 0) {
+		r->dst_registry = xstrdup(host.registry);
+		r->prefix = slash ? xstrdup(slash + 1) : NULL;
+	}
+	oci_ref_release(&host);
+	free(h);
+	return rc;
+}
+
+static int open_destination(struct run *r)
+{
+	int rc = parse_destination(r);
+
+	if (rc < 0)
+		return rc;
 	char *location = r->prefix ? xasprintf("%s/%s", r->dst_registry, r->prefix)
 	                           : xstrdup(r->dst_registry);
 	rc = catalog_store_id(r->o->cat, CATALOG_STORE_REGISTRY, location, &r->store_id);
@@ -185,7 +207,8 @@ static int record_item(struct run *r, struct item *it)
 	struct catalog_image_manifest *ms = xcalloc(res->n_manifests + 1, sizeof(*ms));
 	struct catalog_image_object *obs = xcalloc(res->n_objects + 1, sizeof(*obs));
 	struct catalog_image img = { r->store_id, it->registry, it->repo, it->tag, it->digest,
-	                             ms, res->n_manifests, obs, res->n_objects, r->now, r->run_id };
+	                             ms, res->n_manifests, obs, res->n_objects, r->now, r->run_id,
+	                             !res->partial };
 	int rc = 0, complete = 0;
 
 	/* An index's own time comes from its children: the catalog fills it. */

@@ -4,8 +4,10 @@
  * A registry keeps blobs per repository, so copies are checked image by
  * image, in the repository each image was mirrored to: the top manifest
  * and every manifest of its closure read back and hashed; every blob
- * present with its size (deep: downloaded and hashed). An image with any
- * failure loses its top-level copy row, and the failing object its own.
+ * present with its size (deep: downloaded and hashed). An object shown
+ * missing or wrong loses its copy row, and its image the top-level one; a
+ * check that could not run (standby down, credentials) is reported but
+ * takes nothing away.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,7 @@ struct vctx {
 	struct catalog_copy_ref *dead;   /* to drop at the end */
 	size_t n_dead, alloc_dead;
 	const struct image *cur;      /* while walking a closure */
-	int cur_failed;
+	int cur_failed, cur_lost;
 	size_t images_failed;
 };
 
@@ -98,8 +100,13 @@ static void fail(struct vctx *v, const char *digest, int rc, const char *msg)
 	f->digest = xstrdup(digest);
 	f->rc = rc;
 	f->msg = xstrdup(msg && *msg ? msg : "failed");
-	add_dead(v, im->store_id, digest);
 	v->cur_failed = 1;
+	/* Only what is shown gone or wrong loses its copy row: an outage, a
+	 * credential or TLS problem means "could not check", not "lost". */
+	if (rc == RV_ENOTFOUND || rc == RV_EDIGEST) {
+		add_dead(v, im->store_id, digest);
+		v->cur_lost = 1;
+	}
 }
 
 static int discard(void *ctx, const void *data, size_t len)
@@ -157,16 +164,15 @@ static int check_object(const char *digest, int64_t size, int is_manifest, void 
 static void check_image(struct vctx *v, const struct image *im)
 {
 	v->cur = im;
-	v->cur_failed = 0;
+	v->cur_failed = v->cur_lost = 0;
 	v->out->images++;
 	check_object(im->digest, -1, 1, v);
 	int rc = catalog_closure(v->cat, im->digest, check_object, v);
 	if (rc < 0)   /* the catalog itself lacks part of the image */
 		fail(v, im->digest, rc, error_msg());
-	if (v->cur_failed) {   /* the image as a whole is not there any more */
-		v->images_failed++;
+	v->images_failed += v->cur_failed;
+	if (v->cur_lost)   /* the image as a whole is not there any more */
 		add_dead(v, im->store_id, im->digest);
-	}
 }
 
 static void release(struct vctx *v)

@@ -121,14 +121,17 @@ static int walk_referrers(struct walk *w, const char *digest, int depth)
 	return rc;
 }
 
-static int walk_children(struct walk *w, const struct oci_manifest *m, int depth)
+static int walk_children(struct walk *w, const struct oci_manifest *m, int depth,
+                         int *skipped)
 {
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < m->n_manifests; i++) {
 		const struct oci_descriptor *d = &m->manifests[i];
-		if (depth == 0 && !platform_wanted(d, w->o))
+		if (depth == 0 && !platform_wanted(d, w->o)) {
+			(*skipped)++;
 			continue;
+		}
 		rc = walk(w, d->digest, 0, NULL, depth + 1);
 	}
 	return rc;
@@ -150,8 +153,9 @@ static int walk(struct walk *w, const char *ref, int top, const char *tag, int d
 		oci_manifest_free(m);
 		return 0;
 	}
+	int skipped = 0;
 	if (m->kind == OCI_KIND_INDEX) {
-		rc = walk_children(w, m, depth);
+		rc = walk_children(w, m, depth, &skipped);
 	} else {
 		add_blob(w->g, &m->config);
 		for (size_t i = 0; i < m->n_layers; i++)
@@ -164,6 +168,7 @@ static int walk(struct walk *w, const char *ref, int top, const char *tag, int d
 	char digest[OCI_DIGEST_MAX];
 	memcpy(digest, m->digest, sizeof(digest));
 	add_node(w->g, m, top, tag);
+	w->g->nodes[w->g->n_nodes - 1].incomplete = skipped > 0;
 	/* Referrers of referrers (a signature of an SBOM) are walked too,
 	 * within MAX_DEPTH. */
 	if (!w->o->no_referrers)

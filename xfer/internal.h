@@ -16,6 +16,7 @@ struct gnode {
 	struct oci_manifest *m;
 	int top;          /* listed on its own (the image, a referrer, a tagged attachment) */
 	char *tag;        /* put under this tag (NULL: by digest) */
+	int incomplete;   /* an index some of whose children --platform left out */
 };
 
 /* A blob the image needs, once per digest. */

@@ -19,6 +19,8 @@ static int manifests_back(struct oci_store *dst, const char *repo, const struct 
 
 	for (size_t k = 0; rc == 0 && k < r->n_manifests; k++) {
 		struct oci_manifest *m = NULL;
+		if (!r->manifests[k].held)
+			continue;
 		rc = oci_store_manifest_get(dst, repo, r->manifests[k].m->digest, &m);
 		oci_manifest_free(m);
 	}
@@ -59,7 +61,7 @@ int xfer_verify(struct oci_store *dst, const char *dst_repo, const char *tag,
 {
 	int rc = manifests_back(dst, dst_repo, r);
 
-	if (rc == 0 && tag)
+	if (rc == 0 && tag && !r->partial)
 		rc = tag_back(dst, dst_repo, tag, r);
 	if (rc == 0)
 		rc = blobs_back(dst, dst_repo, r);

@@ -613,6 +613,10 @@ static int put_manifests(struct copy *x, size_t i, struct xfer_result *r)
 	for (size_t k = 0; rc == 0 && k < g->n_nodes; k++) {
 		struct gnode n = g->nodes[k];
 		int put = 0;
+		if (n.incomplete && !x->dst_is_archive) {   /* see xfer_result.partial */
+			r->partial = 1;
+			continue;
+		}
 		if (n.top && n.tag && !image && strcmp(n.m->digest, r->digest) == 0) {
 			image = &g->nodes[k];
 			n.tag = NULL;   /* by digest now, the tag at the end */
@@ -629,7 +633,7 @@ static int put_manifests(struct copy *x, size_t i, struct xfer_result *r)
 }
 
 /* Hands the graph's manifests to the result. */
-static void take_manifests(struct graph *g, struct xfer_result *r)
+static void take_manifests(struct copy *x, struct graph *g, struct xfer_result *r)
 {
 	r->manifests = xcalloc(g->n_nodes ? g->n_nodes : 1, sizeof(*r->manifests));
 	for (size_t k = 0; k < g->n_nodes; k++) {
@@ -637,6 +641,7 @@ static void take_manifests(struct graph *g, struct xfer_result *r)
 		r->manifests[k].m = n->m;
 		r->manifests[k].top = n->top;
 		r->manifests[k].tag = n->tag;
+		r->manifests[k].held = !(n->incomplete && !x->dst_is_archive);
 		n->m = NULL;
 		n->tag = NULL;
 	}
@@ -648,7 +653,7 @@ static void finish_image(struct copy *x, size_t i, struct xfer_result *r)
 	int rc;
 
 	if (r->rc == 0 && (rc = blobs_arrived(x, i, r)) == 0 && (rc = put_manifests(x, i, r)) == 0)
-		take_manifests(&x->graphs[i], r);
+		take_manifests(x, &x->graphs[i], r);
 	else if (r->rc == 0)
 		r->rc = rc;
 	progress(x, XFER_IMAGE_DONE, i, NULL, r->rc, r->msg);

@@ -84,6 +84,7 @@ struct xfer_manifest {
 	struct oci_manifest *m;
 	int top;                  /* listed on its own: the image, a referrer, a tagged attachment */
 	char *tag;                /* the tag it was put under; NULL = by digest */
+	int held;                 /* the destination has it (0: an incomplete index not put) */
 };
 
 struct xfer_result {
@@ -102,6 +103,11 @@ struct xfer_result {
 	size_t n_manifests;
 	int64_t bytes_copied, bytes_skipped;
 	int blobs_copied, blobs_skipped, manifests_put;
+	/* --platform left children of an index out and the destination is a
+	 * registry: distribution refuses an index whose children it lacks, and
+	 * rewriting the index would change its digest, so the index (and its
+	 * tag) was not put — only the chosen children, by digest. */
+	int partial;
 };
 
 /* Copies each image from src to dst. Fills results[i] for images[i] (the
@@ -112,9 +118,10 @@ int xfer_copy(struct oci_store *src, struct oci_store *dst, const struct xfer_im
               size_t n, const struct xfer_options *opts, struct xfer_result *results);
 void xfer_result_release(struct xfer_result *r);
 
-/* Reads a copied image back from dst: every manifest of r fetched by
- * digest (the store hashes the bytes against it), the tag (when not NULL)
- * resolving to r's image, and every blob of r present with its size.
+/* Reads a copied image back from dst: every manifest of r it holds fetched
+ * by digest (the store hashes the bytes against it), the tag (when not NULL
+ * and r is not partial) resolving to r's image, and every blob of r present
+ * with its size.
  * 0, or the first failure with its message. */
 int xfer_verify(struct oci_store *dst, const char *dst_repo, const char *tag,
                 const struct xfer_result *r);

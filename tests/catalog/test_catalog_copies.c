@@ -274,7 +274,7 @@ static void test_record_image(void **state)
 	struct catalog_image_object ao[] = { { cfg, "read-back" }, { l1, "read-back" },
 	                                     { l2, "head" }, { l.a->digest, "read-back" } };
 	struct catalog_image a = { l.standby, "reg.io", "team/app", "v1", l.a->digest,
-	                           am, 1, ao, 4, 900, 0 };
+	                           am, 1, ao, 4, 900, 0, 1 };
 	assert_int_equal(catalog_record_image(f->c, &a, &complete), 0);
 	assert_int_equal(complete, 1);
 	assert_int_equal(catalog_copy_has(f->c, l.standby, l.a->digest), 0);
@@ -283,7 +283,7 @@ static void test_record_image(void **state)
 	struct catalog_image_manifest im[] = { { l.a, 0, NULL, 0 }, { l.idx, 1, "multi", 0 } };
 	struct catalog_image_object io[] = { { l.idx->digest, "read-back" } };
 	struct catalog_image ix = { l.standby, "reg.io", "team/multi", "multi", l.idx->digest,
-	                            im, 2, io, 1, 900, 0 };
+	                            im, 2, io, 1, 900, 0, 1 };
 	assert_int_equal(catalog_record_image(f->c, &ix, &complete), 0);
 	assert_int_equal(complete, 0);
 	assert_int_equal(catalog_copy_has(f->c, l.standby, l.idx->digest), RV_ENOTFOUND);

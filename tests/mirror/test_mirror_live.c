@@ -357,6 +357,44 @@ static void test_moved_tag_and_verify(void **state)
 	env_close(&e);
 }
 
+/* A standby that cannot be reached is "could not verify", not "lost": the
+ * failure is reported and every copy row stays. */
+static void test_unreachable_standby_keeps_copies(void **state)
+{
+	(void)state;
+	struct registry_options ro = REGISTRY_OPTIONS_INIT;
+	struct env e = { 0 };
+	struct mirror_verify_report vr;
+	registry_client *c = NULL;
+	struct oci_manifest *m = NULL;
+	int64_t store;
+	int complete = 0;
+
+	ro.max_retries = 0;
+	env_open(&e, "down", "RV_REG_STANDBY", &ro);
+	check(registry_client_open(&c, e.s, need("RV_REG_PLAIN")));
+	check(registry_manifest_get(c, "fx/image", "v1", &m));
+	registry_client_close(c);
+	/* Port 1 on loopback: nothing listens there. */
+	check(catalog_store_id(e.cat, CATALOG_STORE_REGISTRY, "127.0.0.1:1/standby", &store));
+	struct catalog_image_manifest ms[] = { { m, 1, "v1", 0 } };
+	struct catalog_image_object obs[4] = { { m->config.digest, "head" } };
+	size_t n = 1;
+	for (size_t i = 0; i < m->n_layers; i++)
+		obs[n++] = (struct catalog_image_object){ m->layers[i].digest, "head" };
+	struct catalog_image img = { store, "reg.example", "app", "v1", m->digest, ms, 1, obs, n,
+	                             1000, 0, 1 };
+	check(catalog_record_image(e.cat, &img, &complete));
+	assert_int_equal(complete, 1);
+	assert_int_equal(mirror_verify(e.cat, e.s, 0, &vr), RV_EDIGEST);
+	assert_true(vr.n_failures >= 1);
+	mirror_verify_report_release(&vr);
+	check(catalog_copy_has(e.cat, store, m->digest));
+	check(catalog_copy_has(e.cat, store, m->config.digest));
+	oci_manifest_free(m);
+	env_close(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_basic_to_token),
 		cmocka_unit_test(test_flaky_source_and_a_missing_image),
 		cmocka_unit_test(test_moved_tag_and_verify),
+		cmocka_unit_test(test_unreachable_standby_keeps_copies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
