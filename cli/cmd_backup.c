@@ -154,39 +154,6 @@ static int parse_args(struct backup_args *a, int argc, char **argv)
 	return RV_EXIT_OK;
 }
 
-/* A JSON string of what the user typed; bytes that are not UTF-8 become
- * '?' (the run record is for reading, not for replaying). */
-static json_t *arg_string(const char *s)
-{
-	json_t *j = json_string(s);
-	char *copy;
-
-	if (j)
-		return j;
-	copy = xstrdup(s);
-	for (char *c = copy; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			*c = '?';
-	j = json_string(copy);
-	free(copy);
-	return j;
-}
-
-/* The command's arguments for the run record. Global options were taken
- * out of argv before: no --authfile, nothing secret. */
-static char *args_json(int argc, char **argv)
-{
-	json_t *arr = json_array();
-	char *s;
-
-	for (int i = 1; i < argc; i++)
-		json_array_append_new(arr, arg_string(argv[i]));
-	s = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	if (!s)
-		xdie("out of memory encoding the arguments");
-	return s;
-}
 
 static const char *status_name(enum backup_status s)
 {
@@ -239,18 +206,18 @@ static void print_text(const struct backup_report *r, const char *to)
 
 static json_t *item_json(const struct backup_item *it)
 {
-	json_t *o = json_pack("{s:o,s:s,s:I}", "ref", arg_string(it->ref), "status",
+	json_t *o = json_pack("{s:o,s:s,s:I}", "ref", output_json_string(it->ref), "status",
 	                      status_name(it->status), "bytesWritten",
 	                      (json_int_t)it->bytes_written);
 
 	if (it->digest[0])
 		json_object_set_new(o, "digest", json_string(it->digest));
 	if (it->status == BACKUP_PARTIAL && it->msg)
-		json_object_set_new(o, "note", arg_string(it->msg));
+		json_object_set_new(o, "note", output_json_string(it->msg));
 	if (it->status == BACKUP_FAILED)
 		json_object_set_new(o, "error", json_pack("{s:s,s:o}", "code",
 		                    error_code_name(it->rc), "message",
-		                    arg_string(it->msg ? it->msg : "failed")));
+		                    output_json_string(it->msg ? it->msg : "failed")));
 	return o;
 }
 
@@ -261,8 +228,8 @@ static json_t *report_json(const struct backup_report *r, const char *to)
 	for (size_t i = 0; i < r->n_items; i++)
 		json_array_append_new(images, item_json(&r->items[i]));
 	return json_pack("{s:I,s:o,s:o,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I}}",
-	                 "run", (json_int_t)r->run_id, "to", arg_string(to),
-	                 "volume", r->volume ? arg_string(r->volume) : json_null(),
+	                 "run", (json_int_t)r->run_id, "to", output_json_string(to),
+	                 "volume", r->volume ? output_json_string(r->volume) : json_null(),
 	                 "volumeSize", (json_int_t)r->volume_size,
 	                 "bytesWritten", (json_int_t)r->bytes_written, "images", images,
 	                 "summary", "copied", (json_int_t)r->copied, "partial", (json_int_t)r->partial,
@@ -315,7 +282,7 @@ int cmd_backup(int argc, char **argv, const struct cli_globals *g)
 	xo.n_platforms = a.platforms.n;
 	prog = cli_progress_new("backup", g);
 	cli_progress_attach(prog, &xo);
-	args = args_json(argc, argv);
+	args = output_args_json(argc, argv);
 	o.sources = (const char *const *)a.sources.v;
 	o.n_sources = a.sources.n;
 	o.to = a.to;

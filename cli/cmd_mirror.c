@@ -237,39 +237,6 @@ static int parse_args(struct mirror_args *a, int argc, char **argv)
 	return RV_EXIT_OK;
 }
 
-/* A JSON string of what the user typed or a registry said; bytes that are
- * not UTF-8 become '?'. */
-static json_t *arg_string(const char *s)
-{
-	json_t *j = json_string(s);
-	char *copy;
-
-	if (j)
-		return j;
-	copy = xstrdup(s);
-	for (char *c = copy; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			*c = '?';
-	j = json_string(copy);
-	free(copy);
-	return j;
-}
-
-/* The command's arguments for the run record (global options, --authfile
- * among them, were taken out before: nothing secret). */
-static char *args_json(int argc, char **argv)
-{
-	json_t *arr = json_array();
-	char *s;
-
-	for (int i = 1; i < argc; i++)
-		json_array_append_new(arr, arg_string(argv[i]));
-	s = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	if (!s)
-		xdie("out of memory encoding the arguments");
-	return s;
-}
 
 static const char *status_name(enum mirror_status s)
 {
@@ -318,17 +285,17 @@ static void print_text(const struct mirror_report *r)
 
 static json_t *item_json(const struct mirror_item *it)
 {
-	json_t *o = json_pack("{s:o,s:o,s:s,s:I}", "ref", arg_string(it->ref), "dst",
-	                      arg_string(it->dst), "status", status_name(it->status),
+	json_t *o = json_pack("{s:o,s:o,s:s,s:I}", "ref", output_json_string(it->ref), "dst",
+	                      output_json_string(it->dst), "status", status_name(it->status),
 	                      "bytesCopied", (json_int_t)it->bytes_copied);
 
 	json_object_set_new(o, "digest", it->digest[0] ? json_string(it->digest) : json_null());
 	if (it->status == MIRROR_PARTIAL && it->msg)
-		json_object_set_new(o, "note", arg_string(it->msg));
+		json_object_set_new(o, "note", output_json_string(it->msg));
 	if (it->status == MIRROR_FAILED)
 		json_object_set_new(o, "error", json_pack("{s:s,s:o}", "code",
 		                    error_code_name(it->rc), "message",
-		                    arg_string(it->msg ? it->msg : "failed")));
+		                    output_json_string(it->msg ? it->msg : "failed")));
 	return o;
 }
 
@@ -339,7 +306,7 @@ static json_t *report_json(const struct mirror_report *r, const char *to)
 	for (size_t i = 0; i < r->n_items; i++)
 		json_array_append_new(images, item_json(&r->items[i]));
 	return json_pack("{s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}}",
-	                 "run", (json_int_t)r->run_id, "to", arg_string(to), "images", images,
+	                 "run", (json_int_t)r->run_id, "to", output_json_string(to), "images", images,
 	                 "summary", "copied", (json_int_t)r->copied,
 	                 "partial", (json_int_t)r->partial, "unchanged", (json_int_t)r->unchanged,
 	                 "failed", (json_int_t)r->failed,
@@ -413,7 +380,7 @@ int cmd_mirror(int argc, char **argv, const struct cli_globals *g)
 		o.xfer.n_platforms = a.platforms.n;
 		prog = cli_progress_new("mirror", g);
 		cli_progress_attach(prog, &o.xfer);
-		args = args_json(argc, argv);
+		args = output_args_json(argc, argv);
 		o.sources = (const char *const *)a.sources.v;
 		o.n_sources = a.sources.n;
 		o.to = a.to;

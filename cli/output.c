@@ -60,7 +60,7 @@ int output_is_json(void)
 
 int output_json(json_t *doc)
 {
-	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 
 	json_decref(doc);
 	if (rc != 0 || fputc('\n', stdout) == EOF) {
@@ -133,4 +133,38 @@ int output_finish(int status)
 		return status ? status : RV_EXIT_FAILURE;
 	}
 	return status;
+}
+
+/* A JSON string of what the user typed; bytes that are not UTF-8 become
+ * '?' (the run record is for reading, not for replaying). */
+json_t *output_json_string(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j)
+		return j;
+	copy = xstrdup(s);
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+/* The command's arguments for the run record. Global options were taken
+ * out of argv before: no --authfile, nothing secret. */
+char *output_args_json(int argc, char **argv)
+{
+	json_t *arr = json_array();
+	char *s;
+
+	for (int i = 1; i < argc; i++)
+		json_array_append_new(arr, output_json_string(argv[i]));
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	if (!s)
+		xdie("out of memory encoding the arguments");
+	return s;
 }

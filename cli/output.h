@@ -41,4 +41,12 @@ int output_usage_error(const char *cmd, const char *fmt, ...) RV_PRINTF(2, 3);
  * (full disk, closed pipe), else `status` unchanged. */
 int output_finish(int status);
 
+/* A JSON string of user-supplied text; bytes that are not UTF-8 become '?'
+ * (for reading, not replaying). Never NULL. */
+json_t *output_json_string(const char *s);
+/* A command's arguments (argv[1..argc)) as compact JSON text for the run
+ * record. Global options were taken out before: no --authfile, nothing
+ * secret. Caller frees. */
+char *output_args_json(int argc, char **argv);
+
 #endif
