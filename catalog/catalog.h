@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include "oci/digest.h"
 #include "oci/manifest.h"
+#include "util/strlist.h"
 
 typedef struct catalog catalog;
 
@@ -188,6 +189,53 @@ struct catalog_copy_ref {
 };
 /* Drops every listed copy in one transaction (nothing dropped on failure). */
 int catalog_copies_drop(catalog *c, const struct catalog_copy_ref *v, size_t n);
+
+/* --- Who holds what, and names for "did you mean" ------------------------ */
+
+struct catalog_holder {
+	int64_t store_id;
+	const char *store_kind;      /* "archive" / "registry" */
+	const char *store;           /* its location */
+	const char *registry;        /* the primary's names the image is held under */
+	const char *repository;
+	const char *tag;             /* NULL for a by-digest reference */
+	int64_t verified_at;
+};
+typedef int (*catalog_holder_fn)(const struct catalog_holder *h, void *ctx);
+/* Every top-level reference to digest in a store that holds a verified copy
+ * of it, oldest verification first. fn's non-zero return stops the walk. */
+int catalog_holders(catalog *c, const char *digest, catalog_holder_fn fn, void *ctx);
+
+/* Every tag the catalog has seen in registry/repo, and every repository it
+ * knows in registry (sorted), for suggestions when a name is not found. */
+int catalog_known_tags(catalog *c, const char *registry, const char *repo, struct strlist *out);
+int catalog_known_repositories(catalog *c, const char *registry, struct strlist *out);
+
+/* --- The deletion journal (prune writes, restore --run reads) ------------- */
+
+/* Records, before the DELETE is sent, that run_id is about to delete
+ * registry/repo@digest which has these tags. *out_id names the row. */
+int catalog_deletion_record(catalog *c, int64_t run_id, const char *registry, const char *repo,
+                            const char *digest, const char *const *tags, size_t n_tags,
+                            const char *reason, int64_t *out_id);
+/* The registry confirmed the delete at `when`. */
+int catalog_deletion_confirm(catalog *c, int64_t id, int64_t when);
+/* restore --run brought it back at `when`. */
+int catalog_deletion_undone(catalog *c, int64_t id, int64_t when);
+
+struct catalog_deletion {
+	int64_t id, run_id;
+	const char *registry, *repository, *digest, *reason;
+	const char *const *tags;
+	size_t n_tags;
+	int64_t recorded_at, deleted_at, undone_at;   /* 0 when not (yet) */
+};
+typedef int (*catalog_deletion_fn)(const struct catalog_deletion *d, void *ctx);
+/* Every deletion of run_id, in the order recorded. RV_ENOTFOUND when no
+ * such run exists. */
+int catalog_deletions(catalog *c, int64_t run_id, catalog_deletion_fn fn, void *ctx);
+/* Marks a whole run undone. */
+int catalog_run_undone(catalog *c, int64_t run_id, int64_t when);
 
 /* --- Archive volumes and blob locations ------------------------------------- */
 

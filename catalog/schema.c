@@ -200,6 +200,30 @@ static const char migration_1[] =
 
 "PRAGMA user_version = 1;\n";
 
+static const char migration_2[] =
+"CREATE TABLE deletions (\n"
+"  -- One manifest a prune run deletes from a primary. Written before the\n"
+"  -- DELETE is sent (deleted_at NULL) and confirmed after it, so a crash\n"
+"  -- between the two leaves a row that says \"maybe deleted\": nothing a\n"
+"  -- run removed can go unaccounted, and `restore --run` brings back every\n"
+"  -- row of a run, confirmed or not.\n"
+"  id            INTEGER PRIMARY KEY,\n"
+"  run_id        INTEGER NOT NULL REFERENCES runs(id),\n"
+"  repository_id INTEGER NOT NULL REFERENCES repositories(id),\n"
+"  digest        TEXT NOT NULL,\n"
+"  -- the tags it had when it was deleted (a digest delete removes them all)\n"
+"  tags          TEXT NOT NULL CHECK (json_valid(tags)),\n"
+"  reason        TEXT NOT NULL,      -- the plan's reason, for audits\n"
+"  recorded_at   INTEGER NOT NULL,\n"
+"  deleted_at    INTEGER,            -- NULL until the registry confirmed\n"
+"  undone_at     INTEGER             -- set when restore --run brought it back\n"
+");\n"
+"CREATE INDEX deletions_by_run\n"
+"  -- restore --run reads one run's rows\n"
+"  ON deletions (run_id);\n"
+"ALTER TABLE runs ADD COLUMN undone_at INTEGER;  -- restore --run marks the whole run\n"
+"PRAGMA user_version = 2;\n";
+
 struct migration {
 	int version;
 	const char *why;
@@ -208,6 +232,7 @@ struct migration {
 
 static const struct migration migrations[] = {
 	{ 1, "initial schema", migration_1 },
+	{ 2, "deletion journal for restore --run", migration_2 },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -12,6 +12,7 @@
 #include "tests/catalog/fixture.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/strlist.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -307,6 +308,78 @@ static void test_record_image(void **state)
 	oci_manifest_free(l.idx);
 }
 
+static int count_holder(const struct catalog_holder *h, void *ctx)
+{
+	struct buf *b = ctx;
+	buf_addf(b, "%s %s %s/%s:%s\n", h->store_kind, h->store, h->registry, h->repository,
+	         h->tag ? h->tag : "-");
+	return 0;
+}
+
+static int list_deletion(const struct catalog_deletion *d, void *ctx)
+{
+	struct buf *b = ctx;
+	buf_addf(b, "%s/%s@%.12s [", d->registry, d->repository, d->digest);
+	for (size_t i = 0; i < d->n_tags; i++)
+		buf_addf(b, "%s%s", i ? "," : "", d->tags[i]);
+	buf_addf(b, "] %s deleted=%d undone=%d\n", d->reason, d->deleted_at > 0, d->undone_at > 0);
+	return 0;
+}
+
+/* restore finds who holds a digest; prune's journal reads back per run. */
+static void test_holders_names_and_journal(void **state)
+{
+	struct fx *f = *state;
+	struct listing l;
+	struct buf out = BUF_INIT;
+	struct strlist names = STRLIST_INIT;
+	int64_t run = 0, d1 = 0, d2 = 0;
+
+	put_images(f->c, &l);
+	assert_int_equal(catalog_store_ref_put(f->c, l.archive, "reg.io", "team/app", "v1",
+	                                       l.a->digest, 0), 0);
+	assert_int_equal(catalog_store_ref_put(f->c, l.standby, "reg.io", "team/app", "v1",
+	                                       l.a->digest, 0), 0);
+	/* Only the standby has a verified copy: only it holds the image. */
+	assert_int_equal(catalog_copy_put(f->c, l.standby, l.a->digest, 700, "read-back", 0), 0);
+	assert_int_equal(catalog_holders(f->c, l.a->digest, count_holder, &out), 0);
+	assert_string_equal(buf_cstr(&out), "registry standby:5000 reg.io/team/app:v1\n");
+	buf_reset(&out);
+
+	assert_int_equal(catalog_tag_seen(f->c, "reg.io", "team/app", "v1", l.a->digest, 10, 0), 0);
+	assert_int_equal(catalog_tag_seen(f->c, "reg.io", "team/app", "v2", l.a->digest, 10, 0), 0);
+	assert_int_equal(catalog_known_tags(f->c, "reg.io", "team/app", &names), 0);
+	assert_int_equal(names.n, 2);
+	assert_string_equal(names.v[1], "v2");
+	strlist_release(&names);
+	assert_int_equal(catalog_known_tags(f->c, "reg.io", "nope", &names), 0);
+	assert_int_equal(names.n, 0);
+	assert_int_equal(catalog_known_repositories(f->c, "reg.io", &names), 0);
+	assert_true(strlist_contains(&names, "team/multi"));
+	strlist_release(&names);
+
+	const char *tags[] = { "v1", "v2" };
+	assert_int_equal(catalog_run_start(f->c, "prune", "[]", &run), 0);
+	assert_int_equal(catalog_deletion_record(f->c, run, "reg.io", "team/app", l.a->digest, tags,
+	                                         2, "rule 2: newest 1", &d1), 0);
+	assert_int_equal(catalog_deletion_record(f->c, run, "reg.io", "team/multi", l.idx->digest,
+	                                         NULL, 0, "untagged", &d2), 0);
+	assert_int_equal(catalog_deletion_confirm(f->c, d1, 1000), 0);
+	assert_int_equal(catalog_deletion_undone(f->c, d2, 2000), 0);
+	assert_int_equal(catalog_run_undone(f->c, run, 2000), 0);
+	assert_int_equal(catalog_deletions(f->c, run, list_deletion, &out), 0);
+	char *want = xasprintf("reg.io/team/app@%.12s [v1,v2] rule 2: newest 1 deleted=1 undone=0\n"
+	                       "reg.io/team/multi@%.12s [] untagged deleted=0 undone=1\n",
+	                       l.a->digest, l.idx->digest);
+	assert_string_equal(buf_cstr(&out), want);
+	free(want);
+	assert_int_equal(catalog_deletions(f->c, run + 100, list_deletion, &out), RV_ENOTFOUND);
+	assert_int_equal(catalog_deletion_confirm(f->c, 9999, 1), RV_ENOTFOUND);
+	buf_release(&out);
+	oci_manifest_free(l.a);
+	oci_manifest_free(l.idx);
+}
+
 static void test_copies_listing(void **state)
 {
 	struct fx *f = *state;
@@ -362,6 +435,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_refs_and_entries, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_copies_listing, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_record_image, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_holders_names_and_journal, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,16 +42,43 @@ static void test_create_migrate_modes(void **state)
 	free(p);
 
 	db = fx_raw_open(f->path);
-	assert_int_equal(fx_raw_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(fx_raw_int(db, "PRAGMA user_version"), 2);
 	assert_int_equal(fx_raw_int(db, "PRAGMA application_id"), 0x52564354);
 	assert_int_equal(fx_raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
 	                                "AND name IN ('runs', 'registries', 'repositories', "
 	                                "'tag_history', 'manifests', 'manifest_repositories', "
 	                                "'manifest_refs', 'blobs', 'stores', 'copies', "
-	                                "'store_refs', 'volumes', 'locations')"), 13);
+	                                "'store_refs', 'volumes', 'locations', 'deletions')"),
+	                 14);
 	sqlite3_close(db);
 	db = NULL;
 	free(dir);
+}
+
+/* A version-1 catalog (before the deletion journal) is brought up to date
+ * by the next writer, its rows kept. */
+static void test_migrates_version_1(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+	int64_t run = 0;
+
+	assert_int_equal(catalog_open(&f->c, f->path, CATALOG_WRITE), 0);
+	assert_int_equal(catalog_run_start(f->c, "backup", "[]", &run), 0);
+	catalog_close(f->c);
+	f->c = NULL;
+	db = fx_raw_open(f->path);
+	fx_raw_exec(db, "DROP TABLE deletions; ALTER TABLE runs DROP COLUMN undone_at; "
+	                "PRAGMA user_version = 1;");
+	sqlite3_close(db);
+	assert_int_equal(catalog_open(&f->c, f->path, CATALOG_WRITE), 0);
+	catalog_close(f->c);
+	f->c = NULL;
+	db = fx_raw_open(f->path);
+	assert_int_equal(fx_raw_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(fx_raw_int(db, "SELECT count(*) FROM runs WHERE command = 'backup'"), 1);
+	assert_int_equal(fx_raw_int(db, "SELECT count(*) FROM deletions"), 0);
+	sqlite3_close(db);
 }
 
 static void test_existing_dir_left_alone(void **state)
@@ -362,6 +389,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_migrate_modes, fx_setup_closed, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_version_1, fx_setup_closed, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_existing_dir_left_alone, fx_setup_closed, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sidecars_tightened, fx_setup_closed, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, fx_setup, fx_teardown),
