@@ -72,38 +72,13 @@ static void add_item(struct run *r, const char *registry, const struct xfer_pick
 
 /* --- Where to, and from where ------------------------------------------------ */
 
-/* HOST[:PORT][/PREFIX]: not an image name, so no Docker Hub "library/"
- * rule applies to the prefix (docker.io/myorg stays myorg). */
-static int parse_destination(struct run *r)
-{
-	const char *to = r->o->to;
-	const char *slash = strchr(to, '/');
-	struct oci_ref host = OCI_REF_INIT;
-	char *h = slash ? xstrndup(to, (size_t)(slash - to)) : xstrdup(to);
-	int rc = oci_ref_parse(&host, h, OCI_REF_HOST_OK | OCI_REF_NO_TAG);
-
-	if (rc < 0)
-		rc = error_wrap(rc, "destination \"%s\"", to);
-	else if (host.repository)
-		rc = error_set(RV_EINVALID, "destination \"%s\": \"%s\" is not a registry host", to, h);
-	else if (slash && !oci_ref_repository_valid(slash + 1))
-		rc = error_set(RV_EINVALID, "destination \"%s\": invalid repository prefix \"%s\"",
-		               to, slash + 1);
-	if (rc == 0) {
-		r->dst_registry = xstrdup(host.registry);
-		r->prefix = slash ? xstrdup(slash + 1) : NULL;
-	}
-	oci_ref_release(&host);
-	free(h);
-	return rc;
-}
-
+/* HOST[:PORT][/PREFIX]: docker.io/myorg stays myorg (no "library/"). */
 static int open_destination(struct run *r)
 {
-	int rc = parse_destination(r);
+	int rc = oci_ref_parse_location(r->o->to, &r->dst_registry, &r->prefix);
 
 	if (rc < 0)
-		return rc;
+		return error_wrap(rc, "destination");
 	char *location = r->prefix ? xasprintf("%s/%s", r->dst_registry, r->prefix)
 	                           : xstrdup(r->dst_registry);
 	rc = catalog_store_id(r->o->cat, CATALOG_STORE_REGISTRY, location, &r->store_id);

@@ -372,3 +372,29 @@ int oci_ref_is_attachment_tag(const char *tag)
 	return !*dot || strcmp(dot, ".sig") == 0 || strcmp(dot, ".att") == 0 ||
 	       strcmp(dot, ".sbom") == 0;
 }
+
+int oci_ref_parse_location(const char *s, char **registry, char **path)
+{
+	const char *slash = strchr(s, '/');
+	char *h = slash ? xstrndup(s, (size_t)(slash - s)) : xstrdup(s);
+	struct oci_ref host = OCI_REF_INIT;
+	char q[160];
+	int rc = oci_ref_parse(&host, h, OCI_REF_HOST_OK | OCI_REF_NO_TAG);
+
+	*registry = *path = NULL;
+	if (rc < 0)
+		rc = error_wrap(rc, "location \"%s\"", str_printable(q, sizeof(q), s));
+	else if (host.repository)
+		rc = error_set(RV_EINVALID, "location \"%s\": \"%s\" is not a registry host",
+		               str_printable(q, sizeof(q), s), h);
+	else if (slash && !oci_ref_repository_valid(slash + 1))
+		rc = error_set(RV_EINVALID, "location \"%s\": invalid repository path \"%s\"",
+		               str_printable(q, sizeof(q), s), slash + 1);
+	if (rc == 0) {
+		*registry = xstrdup(host.registry);
+		*path = slash ? xstrdup(slash + 1) : NULL;
+	}
+	oci_ref_release(&host);
+	free(h);
+	return rc;
+}

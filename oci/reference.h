@@ -44,6 +44,12 @@ enum {
  * message that quotes s and says what is wrong (uppercase repository,
  * tag too long, bad digest, name over 255…). out is untouched on error. */
 int oci_ref_parse(struct oci_ref *out, const char *s, unsigned flags);
+/* Parses a location "HOST[:PORT][/PATH]" — a registry and an optional
+ * repository path under it, as in `mirror --to` and `restore --to`. Not an
+ * image name: no Docker Hub "library/" rule, no tag, and the first part
+ * must look like a host (see OCI_REF_HOST_OK). *path is NULL without one.
+ * RV_EINVALID with a message quoting s. Caller frees both. */
+int oci_ref_parse_location(const char *s, char **registry, char **path);
 /* The canonical string "registry/repository[:tag][@digest]". Caller frees. */
 char *oci_ref_string(const struct oci_ref *r);
 void oci_ref_release(struct oci_ref *r);

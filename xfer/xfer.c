@@ -482,11 +482,28 @@ static int wait_for_twin(struct unit *u)
 	return 0;
 }
 
+/* --dry-run: the destination's answer decides, nothing moves (and nothing
+ * is mounted: a mount is a write). */
+static void plan_unit(struct unit *u)
+{
+	struct copy *x = u->x;
+	int there = oci_store_blob_exists(x->dst, u->dst_repo, u->d) == 0;
+
+	error_clear();
+	u->state = there ? U_SKIPPED : U_DONE;
+	x->done_bytes += u->d->size;
+	blob_progress(u, there ? XFER_BLOB_SKIPPED : XFER_BLOB_DONE, 0, NULL);
+}
+
 static void start_unit(struct unit *u)
 {
 	struct copy *x = u->x;
 	int rc;
 
+	if (x->o->plan_only) {
+		plan_unit(u);
+		return;
+	}
 	if (wait_for_twin(u))
 		return;
 	u->moved = 0;
@@ -603,6 +620,23 @@ static int put_node(struct copy *x, const char *repo, struct gnode *n, int *put)
 /* In graph order, except the image's own tag, which goes last: until every
  * child, referrer and attachment is in place, the tag still names what it
  * named before (or nothing) — never a half-copied image. */
+/* --dry-run: which manifests the destination lacks. */
+static int plan_manifests(struct copy *x, size_t i, struct xfer_result *r)
+{
+	struct graph *g = &x->graphs[i];
+	struct oci_manifest_info info;
+
+	for (size_t k = 0; k < g->n_nodes; k++) {
+		const struct gnode *n = &g->nodes[k];
+		int lacks = oci_store_manifest_head(x->dst, x->images[i].dst_repo, n->m->digest,
+		                                    &info) != 0;
+		error_clear();
+		add_object(r, n->m->digest, (int64_t)n->m->raw_len, 1, lacks || n->tag);
+		r->manifests_put += lacks || n->tag;
+	}
+	return 0;
+}
+
 static int put_manifests(struct copy *x, size_t i, struct xfer_result *r)
 {
 	struct graph *g = &x->graphs[i];
@@ -610,6 +644,8 @@ static int put_manifests(struct copy *x, size_t i, struct xfer_result *r)
 	struct gnode *image = NULL;
 	int rc = 0;
 
+	if (x->o->plan_only)
+		return plan_manifests(x, i, r);
 	for (size_t k = 0; rc == 0 && k < g->n_nodes; k++) {
 		struct gnode n = g->nodes[k];
 		int put = 0;

@@ -66,9 +66,13 @@ struct xfer_options {
 	int blob_attempts;        /* tries per blob for transient failures (default 3) */
 	xfer_progress_fn progress;
 	void *progress_ctx;
+	/* Plan only (--dry-run): walk the images and ask the destination what
+	 * it lacks, but move and put nothing. Results then say what would be
+	 * copied (objects' `copied`, blobs_copied, manifests_put). */
+	int plan_only;
 };
 
-#define XFER_OPTIONS_INIT { 4, 0, NULL, 0, 3, NULL, NULL }
+#define XFER_OPTIONS_INIT { 4, 0, NULL, 0, 3, NULL, NULL, 0 }
 
 /* One object an image consists of at the destination. */
 struct xfer_object {

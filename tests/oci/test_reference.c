@@ -323,9 +323,45 @@ static void test_attachment_tags(void **state)
 			fail_msg("\"%s\" wrongly recognised", no[i]);
 }
 
+static void check_location(const char *s, const char *reg, const char *path)
+{
+	char *r = NULL, *p = NULL;
+	int rc = oci_ref_parse_location(s, &r, &p);
+
+	if (!reg) {
+		assert_int_equal(rc, RV_EINVALID);
+		assert_null(r);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(r, reg);
+	if (path)
+		assert_string_equal(p, path);
+	else
+		assert_null(p);
+	free(r);
+	free(p);
+}
+
+/* mirror --to and restore --to: a host and an optional path, no
+ * "library/" and no tag. */
+static void test_parse_location(void **state)
+{
+	(void)state;
+	check_location("docker.io/myorg", "docker.io", "myorg");
+	check_location("127.0.0.1:5000", "127.0.0.1:5000", NULL);
+	check_location("localhost:5000/team/standby", "localhost:5000", "team/standby");
+	check_location("[::1]:5000/x", "[::1]:5000", "x");
+	check_location("standby/x", NULL, NULL);        /* not a host: would mean Docker Hub */
+	check_location("reg.io/Team", NULL, NULL);       /* uppercase path */
+	check_location("reg.io/app:tag", NULL, NULL);    /* a tag is not a location */
+	check_location("", NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_location),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_lengths),
