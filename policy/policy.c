@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int rv_placeholder_policy;
