@@ -73,30 +73,11 @@ static void add_item(struct run *r, const char *registry, const char *repo, cons
 
 /* --- Sources ----------------------------------------------------------------- */
 
-static int open_origin(void *ctx, const char *registry, struct oci_store **store, void **handle)
-{
-	registry_session *session = ctx;
-	registry_client *c = NULL;
-	int rc = registry_client_open(&c, session, registry);
-
-	if (rc == 0 && (rc = registry_store_new(store, c)) < 0)
-		registry_client_close(c);
-	*handle = c;
-	return rc;
-}
-
-static void close_origin(void *ctx, struct oci_store *store, void *handle)
-{
-	(void)ctx;
-	oci_store_close(store);
-	registry_client_close(handle);
-}
-
 /* Every SOURCE's images, resolved, as items. */
 static int gather(struct run *r, struct xfer_selection *sel)
 {
 	int rc = xfer_select(sel, r->o->sources, r->o->n_sources, NULL, r->o->xfer.jobs,
-	                     open_origin, close_origin, r->o->session);
+	                     registry_store_opener, r->o->session);
 
 	for (size_t i = 0; rc == 0 && i < sel->n_picks; i++) {
 		const struct xfer_pick *p = &sel->picks[i];

@@ -38,7 +38,6 @@ struct run {
 	size_t n, alloc;
 	char *dst_registry;            /* HOST[:PORT] */
 	char *prefix;                  /* NULL or "team/standby" */
-	registry_client *dst_client;
 	struct oci_store *dst;
 	int64_t store_id, run_id, now;
 };
@@ -84,36 +83,16 @@ static int open_destination(struct run *r)
 	rc = catalog_store_id(r->o->cat, CATALOG_STORE_REGISTRY, location, &r->store_id);
 	free(location);
 	if (rc == 0)
-		rc = registry_client_open(&r->dst_client, r->o->session, r->dst_registry);
-	if (rc == 0)
-		rc = registry_store_new(&r->dst, r->dst_client);
+		rc = registry_store_open(&r->dst, r->o->session, r->dst_registry);
 	return rc;
-}
-
-static int open_origin(void *ctx, const char *registry, struct oci_store **store, void **handle)
-{
-	registry_client *c = NULL;
-	int rc = registry_client_open(&c, ctx, registry);
-
-	if (rc == 0 && (rc = registry_store_new(store, c)) < 0)
-		registry_client_close(c);
-	*handle = c;
-	return rc;
-}
-
-static void close_origin(void *ctx, struct oci_store *store, void *handle)
-{
-	(void)ctx;
-	oci_store_close(store);
-	registry_client_close(handle);
 }
 
 static int gather(struct run *r, struct xfer_selection *sel)
 {
 	struct xfer_filter f = { r->o->tags, r->o->n_tags, r->o->exclude_tags,
 	                         r->o->n_exclude_tags };
-	int rc = xfer_select(sel, r->o->sources, r->o->n_sources, &f, r->o->xfer.jobs, open_origin,
-	                     close_origin, r->o->session);
+	int rc = xfer_select(sel, r->o->sources, r->o->n_sources, &f, r->o->xfer.jobs,
+	                     registry_store_opener, r->o->session);
 
 	for (size_t i = 0; rc == 0 && i < sel->n_picks; i++)
 		add_item(r, sel->origins[sel->picks[i].origin].registry, &sel->picks[i]);
@@ -276,7 +255,6 @@ static void release_run(struct run *r)
 	}
 	free(r->items);
 	oci_store_close(r->dst);
-	registry_client_close(r->dst_client);
 	free(r->dst_registry);
 	free(r->prefix);
 }

@@ -179,5 +179,13 @@ const char *registry_op_error(const registry_op *op);
 /* Wraps the client as an oci_store (oci/store.h). The store does not own
  * the client. */
 int registry_store_new(struct oci_store **out, registry_client *c);
+/* Opens a client for registry on s and wraps it as a store that owns it:
+ * oci_store_close() closes both. */
+int registry_store_open(struct oci_store **out, registry_session *s, const char *registry);
+/* registry_store_open with the session as a void pointer: the shape of
+ * xfer's opener (xfer_select). */
+int registry_store_opener(void *session, const char *registry, struct oci_store **out);
+/* The client behind a registry store (for registry-only calls). */
+registry_client *registry_store_client(struct oci_store *s);
 
 #endif

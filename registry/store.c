@@ -12,6 +12,7 @@
 struct rstore {
 	struct oci_store base;   /* first: the vtable user casts back to us */
 	registry_client *c;
+	int owns_client;         /* registry_store_open: closing the store closes it */
 	char *name;
 };
 
@@ -166,6 +167,8 @@ static int r_run(struct oci_store *s, int timeout_ms)
 static void r_close(struct oci_store *s)
 {
 	struct rstore *r = (struct rstore *)s;
+	if (r->owns_client)
+		registry_client_close(r->c);
 	free(r->name);
 	free(r);
 }
@@ -200,4 +203,27 @@ int registry_store_new(struct oci_store **out, registry_client *c)
 	r->base.name = r->name;
 	*out = &r->base;
 	return 0;
+}
+
+int registry_store_open(struct oci_store **out, registry_session *s, const char *registry)
+{
+	registry_client *c = NULL;
+	int rc = registry_client_open(&c, s, registry);
+
+	*out = NULL;
+	if (rc < 0)
+		return rc;
+	registry_store_new(out, c);
+	((struct rstore *)*out)->owns_client = 1;
+	return 0;
+}
+
+int registry_store_opener(void *session, const char *registry, struct oci_store **out)
+{
+	return registry_store_open(out, session, registry);
+}
+
+registry_client *registry_store_client(struct oci_store *s)
+{
+	return cl(s);
 }

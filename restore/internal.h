@@ -24,7 +24,6 @@ struct candidates {
 /* An opened candidate. */
 struct source {
 	struct oci_store *store;
-	registry_client *client;   /* registries only */
 	char *repo;                /* the image's repository inside the store */
 	char *name;                /* "archive DIR" / "registry HOST/PREFIX" */
 };
@@ -32,7 +31,6 @@ struct source {
 /* Where the image goes. */
 struct target {
 	char *registry, *repo;
-	registry_client *client;
 	struct oci_store *store;
 };
 

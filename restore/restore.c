@@ -108,10 +108,8 @@ static int open_source(const struct candidate *c, registry_session *s, struct so
 	const char *slash = strchr(c->location, '/');
 	char *host = slash ? xstrndup(c->location, (size_t)(slash - c->location))
 	                   : xstrdup(c->location);
-	int rc = registry_client_open(&out->client, s, host);
+	int rc = registry_store_open(&out->store, s, host);
 	free(host);
-	if (rc == 0)
-		rc = registry_store_new(&out->store, out->client);
 	out->repo = slash ? xasprintf("%s/%s", slash + 1, c->repository) : xstrdup(c->repository);
 	out->name = xasprintf("registry %s", c->location);
 	return rc;
@@ -120,7 +118,6 @@ static int open_source(const struct candidate *c, registry_session *s, struct so
 void restore_source_close(struct source *src)
 {
 	oci_store_close(src->store);
-	registry_client_close(src->client);
 	free(src->repo);
 	free(src->name);
 	memset(src, 0, sizeof(*src));
@@ -159,16 +156,13 @@ int restore_target_open(struct target *t, registry_session *s, const char *regis
 	memset(t, 0, sizeof(*t));
 	t->registry = xstrdup(registry);
 	t->repo = xstrdup(repo);
-	int rc = registry_client_open(&t->client, s, registry);
-	if (rc == 0)
-		rc = registry_store_new(&t->store, t->client);
+	int rc = registry_store_open(&t->store, s, registry);
 	return rc;
 }
 
 void restore_target_close(struct target *t)
 {
 	oci_store_close(t->store);
-	registry_client_close(t->client);
 	free(t->registry);
 	free(t->repo);
 	memset(t, 0, sizeof(*t));

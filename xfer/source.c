@@ -193,7 +193,7 @@ static int origin_of(struct xfer_selection *s, const char *registry, xfer_open_f
 		return 0;
 	s->origins = xrealloc(s->origins, (k + 1) * sizeof(*s->origins));
 	memset(&s->origins[k], 0, sizeof(s->origins[k]));
-	if ((rc = open(s->ctx, registry, &s->origins[k].store, &s->origins[k].handle)) < 0)
+	if ((rc = open(s->ctx, registry, &s->origins[k].store)) < 0)
 		return rc;
 	s->origins[k].registry = xstrdup(registry);
 	s->n_origins++;
@@ -251,13 +251,11 @@ static int select_one(struct xfer_selection *s, const char *source,
 }
 
 int xfer_select(struct xfer_selection *out, const char *const *sources, size_t n,
-                const struct xfer_filter *filter, int jobs, xfer_open_fn open,
-                xfer_close_fn close, void *ctx)
+                const struct xfer_filter *filter, int jobs, xfer_open_fn open, void *ctx)
 {
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->close = close;
 	out->ctx = ctx;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = select_one(out, sources[i], filter, jobs, open);
@@ -274,8 +272,7 @@ void xfer_selection_release(struct xfer_selection *s)
 	}
 	free(s->picks);
 	for (size_t k = 0; k < s->n_origins; k++) {
-		if (s->close)
-			s->close(s->ctx, s->origins[k].store, s->origins[k].handle);
+		oci_store_close(s->origins[k].store);
 		free(s->origins[k].registry);
 	}
 	free(s->origins);

@@ -161,11 +161,11 @@ int xfer_resolve(struct oci_store *src, struct xfer_found *found, size_t n, int 
 
 /* --- Whole SOURCE lists ------------------------------------------------------ */
 
-/* One registry the SOURCEs name, opened through the caller's opener. */
+/* One registry the SOURCEs name, opened through the caller's opener;
+ * the selection closes its store. */
 struct xfer_origin {
 	char *registry;
 	struct oci_store *store;
-	void *handle;             /* the opener's, given back to the closer */
 };
 
 /* One image a SOURCE list names, resolved. */
@@ -179,16 +179,15 @@ struct xfer_pick {
 	char *msg;
 };
 
-typedef int (*xfer_open_fn)(void *ctx, const char *registry, struct oci_store **store,
-                            void **handle);
-typedef void (*xfer_close_fn)(void *ctx, struct oci_store *store, void *handle);
+/* Opens a registry as a store that owns what it opened (e.g.
+ * registry_store_opener with a registry_session as ctx). */
+typedef int (*xfer_open_fn)(void *ctx, const char *registry, struct oci_store **store);
 
 struct xfer_selection {
 	struct xfer_origin *origins;
 	size_t n_origins;
 	struct xfer_pick *picks;
 	size_t n_picks;
-	xfer_close_fn close;
 	void *ctx;
 };
 
@@ -208,8 +207,7 @@ struct xfer_filter {
  * listed fails the call (message names it); a tag that cannot be resolved
  * fails only its pick. Release with xfer_selection_release(). */
 int xfer_select(struct xfer_selection *out, const char *const *sources, size_t n,
-                const struct xfer_filter *filter, int jobs, xfer_open_fn open,
-                xfer_close_fn close, void *ctx);
+                const struct xfer_filter *filter, int jobs, xfer_open_fn open, void *ctx);
 void xfer_selection_release(struct xfer_selection *s);
 
 /* --- Facts about an image ---------------------------------------------------- */
