@@ -29,7 +29,9 @@ struct deployed_source {
 };
 
 /* Parses "kubectl", "kubectl:CONTEXT", "kubernetes-json:FILE",
- * "refs-file:FILE". RV_EINVALID with a one-line message otherwise. */
+ * "refs-file:FILE" (CONTEXT and FILE non-empty). RV_EINVALID with a
+ * one-line message listing the accepted forms otherwise; out is then
+ * zeroed. The caller releases out. */
 int deployed_source_parse(struct deployed_source *out, const char *spec);
 void deployed_source_release(struct deployed_source *s);
 
@@ -46,8 +48,12 @@ struct deployed_ref {
 	struct oci_ref ref;      /* normalised (docker.io, library/, :latest when neither tag nor digest) */
 	enum deployed_why why;
 	/* Where it was found, for plans and messages: "pod api/user-svc-7d8f9c
-	 * container app", "replicaset api/user-svc-5c4d (revision 3)",
-	 * "cronjob ops/report", "deployed.txt:12". */
+	 * container app", "pod NS/NAME initContainer C", "pod NS/NAME
+	 * ephemeralContainer C", "pod NS/NAME volume V", "pod NS/NAME status C"
+	 * (the running imageID), "deployment NS/NAME", "replicaset
+	 * api/user-svc-5c4d (revision 3)", "replicaset NS/NAME (revision 2,
+	 * rollback)", "statefulset|daemonset|job|cronjob|replicationcontroller
+	 * NS/NAME", "deployed.txt:12". Control characters become '?'. */
 	char *where;
 };
 
@@ -61,25 +67,58 @@ struct deployed_set {
 
 struct deployed_options {
 	int rollback;            /* older ReplicaSet revisions to keep per Deployment (0: none) */
-	int timeout_s;           /* kubectl's time limit; default 60 */
-	const char *kubectl;     /* the program; default "kubectl" from PATH */
+	int timeout_s;           /* kubectl's time limit; default 60 (also for <= 0) */
+	const char *kubectl;     /* the program; default "kubectl" from PATH; with a '/' a path */
+	size_t max_output;       /* cap on kubectl's stdout in bytes; 0: 1 GiB */
 };
 
-#define DEPLOYED_OPTIONS_INIT { 0, 60, NULL }
+#define DEPLOYED_OPTIONS_INIT { 0, 60, NULL, 0 }
 
 /* Reads every source into out (appending; the same reference from several
  * places appears once per place). The first failing source fails the call
  * with a one-line message naming it (and for files, the line, or the JSON
- * path of the bad item). */
+ * path of the bad item); out is then as it was before the call. o may be
+ * NULL for the defaults. Codes:
+ *   RV_EINVALID   unknown kind, no sources, an empty kubectl context name,
+ *                 invalid JSON or reference, or a
+ *                 source that names no image at all — that message is always
+ *                 "SOURCE lists no images: an empty cluster must be declared
+ *                 with \"deployed: none\"" (the CLI refuses the prune on it)
+ *   RV_ENOTFOUND  a missing file, or the kubectl program not found
+ *   RV_ETRANSIENT kubectl timed out ("… timed out after N s"; process group killed)
+ *   RV_ETOOBIG    kubectl printed more than max_output, or a file over 1 GiB
+ *   RV_ERROR      kubectl failed (the context and kubectl's message quoted)
+ *
+ * kubectl is run without a shell, stdin /dev/null, in its own process
+ * group, with the environment inherited (KUBECONFIG, HOME). Its argv holds
+ * nothing but the context name. */
 int deployed_read(struct deployed_set *out, const struct deployed_source *sources, size_t n,
                   const struct deployed_options *o);
 void deployed_set_release(struct deployed_set *s);
 
-/* Parses kubectl JSON (a v1 List, or a single object) from memory into out.
- * `origin` names the source in messages. Exposed for tests and fuzzing. */
+/* Parses kubectl JSON (a v1 List — any kind "…List" with items[] — or a
+ * single object) from memory into out. `origin` names the source in
+ * messages. Kinds read: Pod (spec and status imageIDs), Deployment,
+ * ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, ReplicationController;
+ * others are ignored. Empty images (templates) and image IDs ("sha256:…"
+ * with no repository: a local config digest) are skipped.
+ *
+ * ReplicaSets owned by a Deployment: the Deployment's current revision,
+ * any with replicas, and any without a readable revision count as
+ * DEPLOYED_TEMPLATE; of the revisions below the current one the newest
+ * `rollback` count as DEPLOYED_ROLLBACK (whether or not they still run
+ * pods), older ones not at all. A Deployment absent from the input, or
+ * without a revision, gets its newest ReplicaSet as current.
+ *
+ * Same codes and all-or-nothing as deployed_read(). Exposed for tests and
+ * fuzzing. */
 int deployed_parse_kubernetes(struct deployed_set *out, const char *json, size_t len,
                               const char *origin, int rollback);
-/* Parses a refs file's text. Exposed for tests and fuzzing. */
+/* Parses a refs file's text: one reference per line, whitespace trimmed,
+ * '#' starts a comment at the line start or after whitespace. where is
+ * "ORIGIN:LINE". A line that is only an image ID is an error (write
+ * REPO@DIGEST). Same codes and all-or-nothing as deployed_read().
+ * Exposed for tests and fuzzing. */
 int deployed_parse_refs(struct deployed_set *out, const char *text, size_t len,
                         const char *origin);
 
