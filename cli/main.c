@@ -35,6 +35,10 @@ static const struct cli_command commands[] = {
 	  cmd_backup_help },
 	{ "catalog", cmd_catalog, "list, show, verify or rebuild what is kept where",
 	  cmd_catalog_help },
+	{ "restore", cmd_restore, "bring an image back by tag or digest, or undo a prune run",
+	  cmd_restore_help },
+	{ "deployed", cmd_deployed, "what is deployed, by digest; check it is there, restore it",
+	  cmd_deployed_help },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -52,8 +56,9 @@ static const char global_help_head[] =
 "    archive before anything is deleted, and brings any image back in one\n"
 "    command. This version lists and inspects registries, mirrors images\n"
 "    to standby registries and backs them up into archive stores, with a\n"
-"    catalog of what is kept where; restoring and pruning arrive in later\n"
-"    versions.\n"
+"    catalog of what is kept where, restores any image by tag or digest,\n"
+"    and checks that what is deployed is still there; pruning arrives in\n"
+"    a later version.\n"
 "\n"
 "COMMANDS\n";
 
@@ -90,8 +95,8 @@ static const char global_help_tail[] =
 "    --catalog PATH\n"
 "        The catalog database (default $REGVAULT_CATALOG, else\n"
 "        $XDG_DATA_HOME/regvault/catalog.db, else\n"
-"        ~/.local/share/regvault/catalog.db); used by mirror, backup and\n"
-"        catalog.\n"
+"        ~/.local/share/regvault/catalog.db); used by mirror, backup,\n"
+"        catalog, restore and deployed --restore.\n"
 "    -q, --quiet\n"
 "        Print only errors on stderr.\n"
 "    -v, --verbose\n"
@@ -129,6 +134,8 @@ static const char global_help_tail[] =
 "    regvault mirror reg.example.com --to standby.example.com\n"
 "    regvault backup 'reg.example.com/team-a/*' --to /srv/vault\n"
 "    regvault catalog list\n"
+"    regvault restore reg.example.com/team-a/api:1.4\n"
+"    regvault deployed --deployed kubectl:prod --check\n"
 "\n"
 "    See regvault(1) and 'regvault help COMMAND'.\n";
 
