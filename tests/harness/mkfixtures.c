@@ -15,41 +15,18 @@
  * Manifests are written indented on purpose: a client that re-serialises
  * instead of copying bytes changes the digest, and the tests notice.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define MT_OCI_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
-#define MT_OCI_EMPTY "application/vnd.oci.empty.v1+json"
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define MT_DOCKER_LAYER_GZ "application/vnd.docker.image.rootfs.diff.tar.gzip"
-#define MT_COSIGN_SIMPLESIGNING "application/vnd.dev.cosign.simplesigning.v1+json"
-#define MT_SBOM "application/vnd.example.sbom.v1+json"
+#include "ocigen.h"
 
-#define DIGEST_MAX 80 /* "sha256:" + 64 hex + NUL, with room */
 #define MAX_LAYERS 8
-#define FIXED_MTIME 1704067200 /* 2024-01-01T00:00:00Z, the layers' file times */
-
-struct desc {
-	const char *media_type;
-	char digest[DIGEST_MAX];
-	long long size;
-};
 
 struct image {
 	struct desc manifest;
@@ -59,261 +36,15 @@ struct image {
 	char diff_ids[MAX_LAYERS][DIGEST_MAX];
 };
 
-struct buf {
-	unsigned char *p;
-	size_t len, cap;
-};
-
 struct ctx {
+	struct layout lay;     /* OUT/layout */
 	const char *out;       /* output directory */
-	char blobdir[4096];    /* OUT/layout/blobs/sha256 */
 	uint64_t seed;
 	long long layer_size;  /* base layer size; layers are multiples of it */
 	long images;           /* extra benchmark images (--images) */
-	json_t *index;         /* layout index.json "manifests" array */
 	json_t *described;     /* fixtures.json object */
 	FILE *env;             /* fixtures.env */
 };
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("rv-mkfixtures: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		die("out of memory");
-	return q;
-}
-
-static void buf_add(struct buf *b, const void *data, size_t n)
-{
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-}
-
-/* splitmix64: tiny, well distributed, and identical everywhere. */
-static uint64_t prng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static void prng_fill(uint64_t *state, unsigned char *p, size_t n)
-{
-	while (n) {
-		uint64_t v = prng_next(state);
-		size_t k = n < 8 ? n : 8;
-		memcpy(p, &v, k);
-		p += k;
-		n -= k;
-	}
-}
-
-static void sha256_digest(const void *data, size_t n, char out[DIGEST_MAX])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	static const char hex[] = "0123456789abcdef";
-	if (!EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		die("sha256 failed");
-	memcpy(out, "sha256:", 7);
-	for (unsigned int i = 0; i < mdlen; i++) {
-		out[7 + 2 * i] = hex[md[i] >> 4];
-		out[8 + 2 * i] = hex[md[i] & 15];
-	}
-	out[7 + 2 * mdlen] = '\0';
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-	char tmp[4200];
-	FILE *f;
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		die("path too long: %s", path);
-	f = fopen(tmp, "wb");
-	if (!f)
-		die("cannot create \"%s\": %s", tmp, strerror(errno));
-	if (n && fwrite(data, 1, n, f) != n)
-		die("cannot write \"%s\"", tmp);
-	if (fclose(f) != 0)
-		die("cannot write \"%s\": %s", tmp, strerror(errno));
-	if (rename(tmp, path) != 0)
-		die("cannot rename \"%s\": %s", tmp, strerror(errno));
-}
-
-static void mkdir_p(const char *path)
-{
-	char p[4096];
-	size_t n = strlen(path);
-	if (n >= sizeof p)
-		die("path too long: %s", path);
-	memcpy(p, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (p[i] == '/' || p[i] == '\0') {
-			char c = p[i];
-			p[i] = '\0';
-			if (mkdir(p, 0755) != 0 && errno != EEXIST)
-				die("cannot create \"%s\": %s", p, strerror(errno));
-			p[i] = c;
-		}
-	}
-}
-
-/* Store bytes as a blob and fill the descriptor. */
-static void blob_put(struct ctx *c, const char *media_type, const void *data, size_t n,
-		     struct desc *out)
-{
-	char path[4300];
-	out->media_type = media_type;
-	sha256_digest(data, n, out->digest);
-	out->size = (long long)n;
-	snprintf(path, sizeof path, "%s/%s", c->blobdir, out->digest + 7);
-	write_file(path, data, n);
-}
-
-static json_t *desc_json(const struct desc *d)
-{
-	return json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest", d->digest,
-			 "size", (json_int_t)d->size);
-}
-
-/* Serialise a JSON document (indented, insertion order) into a blob. */
-static void json_blob(struct ctx *c, const char *media_type, json_t *doc, struct desc *out)
-{
-	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (!s)
-		die("json_dumps failed");
-	blob_put(c, media_type, s, strlen(s), out);
-	free(s);
-	json_decref(doc);
-}
-
-/* ---- layers ---------------------------------------------------------------- */
-
-static la_ssize_t tar_write_cb(struct archive *a, void *ud, const void *data, size_t n)
-{
-	(void)a;
-	buf_add(ud, data, n);
-	return (la_ssize_t)n;
-}
-
-static void tar_entry(struct archive *a, const char *name, int type, const void *data,
-		      size_t n)
-{
-	struct archive_entry *e = archive_entry_new();
-	if (!e)
-		die("out of memory");
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, (unsigned int)type);
-	archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
-	archive_entry_set_uid(e, 0);
-	archive_entry_set_gid(e, 0);
-	archive_entry_set_uname(e, "root");
-	archive_entry_set_gname(e, "root");
-	archive_entry_set_mtime(e, FIXED_MTIME, 0);
-	archive_entry_set_size(e, type == AE_IFDIR ? 0 : (la_int64_t)n);
-	if (archive_write_header(a, e) != ARCHIVE_OK)
-		die("tar header: %s", archive_error_string(a));
-	if (n && archive_write_data(a, data, n) != (la_ssize_t)n)
-		die("tar data: %s", archive_error_string(a));
-	archive_entry_free(e);
-}
-
-/*
- * A layer: a directory, one small text file and random files adding up to
- * about `size` bytes. Random data does not compress, so the gzip blob's size
- * tracks `size`, which keeps size-based tests meaningful.
- */
-static void make_tar(uint64_t *rng, const char *label, long long size, struct buf *tar)
-{
-	struct archive *a = archive_write_new();
-	char name[256], text[256];
-	unsigned char *chunk;
-	long long left = size;
-	int file = 0;
-
-	if (!a)
-		die("out of memory");
-	/* ustar unless a field overflows: stable headers, no pax time records */
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open2(a, tar, NULL, tar_write_cb, NULL, NULL) != ARCHIVE_OK)
-		die("tar open: %s", archive_error_string(a));
-	snprintf(name, sizeof name, "%s/", label);
-	tar_entry(a, name, AE_IFDIR, NULL, 0);
-	snprintf(name, sizeof name, "%s/README", label);
-	int tn = snprintf(text, sizeof text, "regvault test fixture layer %s\n", label);
-	tar_entry(a, name, AE_IFREG, text, (size_t)tn);
-	chunk = xrealloc(NULL, 1 << 16);
-	while (left > 0) {
-		size_t n = left > (1 << 16) ? (size_t)1 << 16 : (size_t)left;
-		prng_fill(rng, chunk, n);
-		snprintf(name, sizeof name, "%s/data-%03d.bin", label, file++);
-		tar_entry(a, name, AE_IFREG, chunk, n);
-		left -= (long long)n;
-	}
-	free(chunk);
-	if (archive_write_close(a) != ARCHIVE_OK)
-		die("tar close: %s", archive_error_string(a));
-	archive_write_free(a);
-}
-
-static void gzip_buf(const struct buf *in, struct buf *out)
-{
-	z_stream z;
-	unsigned char tmp[1 << 15];
-	int rc;
-
-	memset(&z, 0, sizeof z);
-	/* windowBits 15+16 = gzip wrapper; zlib writes mtime 0, no name */
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		die("deflateInit2 failed");
-	z.next_in = in->p;
-	z.avail_in = (uInt)in->len;
-	do {
-		z.next_out = tmp;
-		z.avail_out = sizeof tmp;
-		rc = deflate(&z, Z_FINISH);
-		if (rc == Z_STREAM_ERROR)
-			die("deflate failed");
-		buf_add(out, tmp, sizeof tmp - z.avail_out);
-	} while (rc != Z_STREAM_END);
-	deflateEnd(&z);
-}
-
-/* One gzip tar layer; the PRNG stream is keyed by seed and label only. */
-static void make_layer(struct ctx *c, const char *media_type, const char *label,
-		       long long size, struct desc *out, char diff_id[DIGEST_MAX])
-{
-	struct buf tar = {0}, gz = {0};
-	uint64_t rng = c->seed;
-	for (const char *p = label; *p; p++)
-		rng = rng * 1099511628211ULL ^ (unsigned char)*p;
-	make_tar(&rng, label, size, &tar);
-	sha256_digest(tar.p, tar.len, diff_id);
-	gzip_buf(&tar, &gz);
-	blob_put(c, media_type, gz.p, gz.len, out);
-	free(tar.p);
-	free(gz.p);
-}
 
 /* ---- images ----------------------------------------------------------------- */
 
@@ -369,11 +100,11 @@ static void make_image(struct ctx *c, const struct image_spec *s, struct image *
 		char label[128];
 		long long size = c->layer_size * s->size_factors[i] / 4;
 		snprintf(label, sizeof label, "%s-%zu", s->label, i);
-		make_layer(c, layer_mt, label, size < 1 ? 1 : size, &img->layers[img->nlayers],
+		make_layer(&c->lay, layer_mt, label, size < 1 ? 1 : size, &img->layers[img->nlayers],
 			   img->diff_ids[img->nlayers]);
 		img->nlayers++;
 	}
-	json_blob(c, s->docker ? MT_DOCKER_CONFIG : MT_OCI_CONFIG, image_config(s, img),
+	json_blob(&c->lay, s->docker ? MT_DOCKER_CONFIG : MT_OCI_CONFIG, image_config(s, img),
 		  &img->config);
 
 	layers = json_array();
@@ -392,7 +123,7 @@ static void make_image(struct ctx *c, const struct image_spec *s, struct image *
 		}
 		json_object_set_new(m, "annotations", ann);
 	}
-	json_blob(c, s->docker ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST, m, &img->manifest);
+	json_blob(&c->lay, s->docker ? MT_DOCKER_MANIFEST : MT_OCI_MANIFEST, m, &img->manifest);
 }
 
 /* An index (OCI) or manifest list (Docker) over images with platforms. */
@@ -411,7 +142,7 @@ static void make_index(struct ctx *c, int docker, const struct image *children,
 	}
 	idx = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType",
 			docker ? MT_DOCKER_LIST : MT_OCI_INDEX, "manifests", list);
-	json_blob(c, docker ? MT_DOCKER_LIST : MT_OCI_INDEX, idx, out);
+	json_blob(&c->lay, docker ? MT_DOCKER_LIST : MT_OCI_INDEX, idx, out);
 }
 
 /* cosign's legacy "simple signing" signature manifest for `signed`. */
@@ -428,11 +159,11 @@ static void make_signature(struct ctx *c, const struct image *signed_img, struct
 			signed_img->manifest.digest, "type", "cosign container image signature",
 			"optional");
 	s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	blob_put(c, MT_COSIGN_SIMPLESIGNING, s, strlen(s), &payload);
+	blob_put(&c->lay, MT_COSIGN_SIMPLESIGNING, s, strlen(s), &payload);
 	free(s);
 	json_decref(doc);
 
-	json_blob(c, MT_OCI_CONFIG,
+	json_blob(&c->lay, MT_OCI_CONFIG,
 		  json_pack("{s:s, s:s, s:[{s:s}], s:s, s:{s:s, s:[s]}, s:{}}", "architecture", "",
 			    "created", "0001-01-01T00:00:00Z", "history", "created",
 			    "0001-01-01T00:00:00Z", "os", "", "rootfs", "type", "layers",
@@ -446,7 +177,7 @@ static void make_signature(struct ctx *c, const struct image *signed_img, struct
 			    json_pack("{s:s}", "dev.cosignproject.cosign/signature", (char *)b64));
 	m = json_pack("{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2, "mediaType",
 		      MT_OCI_MANIFEST, "config", desc_json(&cfg), "layers", layer);
-	json_blob(c, MT_OCI_MANIFEST, m, out);
+	json_blob(&c->lay, MT_OCI_MANIFEST, m, out);
 }
 
 /* OCI 1.1 artifact: empty config, one layer, subject = the signed image. */
@@ -456,11 +187,11 @@ static void make_artifact(struct ctx *c, const struct image *subject, struct des
 	json_t *doc, *layer, *m;
 	char *s;
 
-	blob_put(c, MT_OCI_EMPTY, "{}", 2, &empty);
+	blob_put(&c->lay, MT_OCI_EMPTY, "{}", 2, &empty);
 	doc = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "spdxVersion", "SPDX-2.3", "name",
 			"fx/image", "packages", "name", "busybox", "versionInfo", "1.36.1");
 	s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	blob_put(c, MT_SBOM, s, strlen(s), &sbom);
+	blob_put(&c->lay, MT_SBOM, s, strlen(s), &sbom);
 	free(s);
 	json_decref(doc);
 
@@ -472,7 +203,7 @@ static void make_artifact(struct ctx *c, const struct image *subject, struct des
 		      desc_json(&empty), "layers", layer, "subject",
 		      desc_json(&subject->manifest), "annotations",
 		      "org.opencontainers.image.created", "2024-01-05T00:00:00Z");
-	json_blob(c, MT_OCI_MANIFEST, m, out);
+	json_blob(&c->lay, MT_OCI_MANIFEST, m, out);
 }
 
 /* ---- skopeo "dir:" copies ----------------------------------------------------- */
@@ -487,7 +218,7 @@ static void make_artifact(struct ctx *c, const struct image *subject, struct des
 static void dir_link(struct ctx *c, const char *dir, const char *digest, const char *suffix)
 {
 	char from[4300], to[4300];
-	snprintf(from, sizeof from, "%s/%s", c->blobdir, digest + 7);
+	snprintf(from, sizeof from, "%s/%s", c->lay.blobdir, digest + 7);
 	snprintf(to, sizeof to, "%s/%s%s", dir, suffix ? digest + 7 : "manifest.json",
 		 suffix ? suffix : "");
 	if (link(from, to) != 0 && errno != EEXIST)
@@ -519,14 +250,6 @@ static void dir_write(struct ctx *c, const char *name, const struct desc *list,
 }
 
 /* ---- description ------------------------------------------------------------- */
-
-static void layout_add(struct ctx *c, const char *ref_name, const struct desc *d)
-{
-	json_t *e = desc_json(d);
-	json_object_set_new(e, "annotations",
-			    json_pack("{s:s}", "org.opencontainers.image.ref.name", ref_name));
-	json_array_append_new(c->index, e);
-}
 
 /* KEY=VALUE into fixtures.env and stdout; KEY gets the RV_FX_ prefix. */
 static void env_put(struct ctx *c, const char *key, const char *value)
@@ -576,12 +299,12 @@ static void generate(struct ctx *c, const char *base_name)
 	const struct image_spec image_spec = {
 		"image", "2024-01-01T00:00:00Z", "amd64", NULL, 0, NULL, NULL, 3, three_layers};
 	make_image(c, &image_spec, &image);
-	layout_add(c, "image", &image.manifest);
+	layout_add(&c->lay, "image", &image.manifest);
 
 	const struct image_spec child_spec = {
 		"child", "2024-01-02T00:00:00Z", "amd64", NULL, 0, &image, base_name, 1, one_layer};
 	make_image(c, &child_spec, &child);
-	layout_add(c, "child", &child.manifest);
+	layout_add(&c->lay, "child", &child.manifest);
 
 	const struct image_spec multi_specs[2] = {
 		{"multi-amd64", "2024-01-03T00:00:00Z", "amd64", NULL, 0, NULL, NULL, 2, two_layers},
@@ -590,12 +313,12 @@ static void generate(struct ctx *c, const char *base_name)
 	for (size_t i = 0; i < 2; i++)
 		make_image(c, &multi_specs[i], &multi[i]);
 	make_index(c, 0, multi, multi_specs, 2, &multi_idx);
-	layout_add(c, "multi", &multi_idx);
+	layout_add(&c->lay, "multi", &multi_idx);
 
 	const struct image_spec docker_spec = {
 		"docker", "2024-01-04T00:00:00Z", "amd64", NULL, 1, NULL, NULL, 2, two_layers};
 	make_image(c, &docker_spec, &docker);
-	layout_add(c, "docker", &docker.manifest);
+	layout_add(&c->lay, "docker", &docker.manifest);
 
 	const struct image_spec dlist_specs[2] = {
 		{"dlist-amd64", "2024-01-04T00:00:00Z", "amd64", NULL, 1, NULL, NULL, 1, one_layer},
@@ -604,14 +327,14 @@ static void generate(struct ctx *c, const char *base_name)
 	for (size_t i = 0; i < 2; i++)
 		make_image(c, &dlist_specs[i], &dlist[i]);
 	make_index(c, 1, dlist, dlist_specs, 2, &dlist_idx);
-	layout_add(c, "dockerlist", &dlist_idx);
+	layout_add(&c->lay, "dockerlist", &dlist_idx);
 
 	make_signature(c, &image, &sig);
 	snprintf(sig_tag, sizeof sig_tag, "sha256-%.64s.sig", image.manifest.digest + 7);
-	layout_add(c, "sig", &sig);
+	layout_add(&c->lay, "sig", &sig);
 
 	make_artifact(c, &image, &artifact);
-	layout_add(c, "artifact", &artifact);
+	layout_add(&c->lay, "artifact", &artifact);
 
 	for (long i = 0; i < c->images; i++) {
 		/* --images N: small distinct single-layer images for benchmarks */
@@ -623,7 +346,7 @@ static void generate(struct ctx *c, const char *base_name)
 		const struct image_spec bs = {label, created, "amd64", NULL, 0, NULL, NULL, 1,
 					      one_layer};
 		make_image(c, &bs, &bench);
-		layout_add(c, label, &bench.manifest);
+		layout_add(&c->lay, label, &bench.manifest);
 	}
 
 	dir_write(c, "docker", NULL, &docker, 1, dirpath, sizeof dirpath);
@@ -673,9 +396,9 @@ int main(int argc, char **argv)
 	struct ctx c = {.seed = 1, .layer_size = 16384};
 	const char *base_name = "fx/image:v1";
 	char path[4300];
-	json_t *index;
 	char *s;
 
+	og_prog = "rv-mkfixtures";
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (i + 1 >= argc)
@@ -696,13 +419,12 @@ int main(int argc, char **argv)
 	if (!c.out)
 		usage();
 
-	snprintf(c.blobdir, sizeof c.blobdir, "%s/layout/blobs/sha256", c.out);
-	mkdir_p(c.blobdir);
+	snprintf(path, sizeof path, "%s/layout", c.out);
+	layout_init(&c.lay, path, c.seed);
 	snprintf(path, sizeof path, "%s/fixtures.env", c.out);
 	c.env = fopen(path, "w");
 	if (!c.env)
 		die("cannot create \"%s\": %s", path, strerror(errno));
-	c.index = json_array();
 	c.described = json_object();
 
 	snprintf(path, sizeof path, "%s/layout", c.out);
@@ -712,15 +434,7 @@ int main(int argc, char **argv)
 	if (fclose(c.env) != 0)
 		die("cannot write fixtures.env");
 
-	snprintf(path, sizeof path, "%s/layout/oci-layout", c.out);
-	write_file(path, "{\"imageLayoutVersion\":\"1.0.0\"}", 30);
-	index = json_pack("{s:i, s:s, s:o}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX,
-			  "manifests", c.index);
-	s = json_dumps(index, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	snprintf(path, sizeof path, "%s/layout/index.json", c.out);
-	write_file(path, s, strlen(s));
-	free(s);
-	json_decref(index);
+	layout_finish(&c.lay);
 
 	s = json_dumps(c.described, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	snprintf(path, sizeof path, "%s/fixtures.json", c.out);
