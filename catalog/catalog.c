@@ -492,6 +492,52 @@ done:
 	return rc;
 }
 
+/* Copies a short text column into a fixed field; RV_ERROR when it does not
+ * fit (nothing regvault writes is that long: a damaged catalog). */
+static int copy_text(catalog *c, int64_t id, char *out, size_t size, const char *s,
+                     const char *what)
+{
+	if (strlen(s) >= size)
+		return error_set(RV_ERROR, "catalog \"%s\": run %lld has a %s of %zu bytes "
+		                 "(at most %zu)", c->path, (long long)id, what, strlen(s), size - 1);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+int catalog_run_get(catalog *c, int64_t id, struct catalog_run *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = catalog_prepare(c, &st, "SELECT command, coalesce(outcome, ''), started, "
+	                             "coalesce(finished, 0), coalesce(undone_at, 0) "
+	                             "FROM runs WHERE id = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		out->id = id;
+		out->started = sqlite3_column_int64(st, 2);
+		out->finished = sqlite3_column_int64(st, 3);
+		out->undone_at = sqlite3_column_int64(st, 4);
+		if ((rc = copy_text(c, id, out->command, sizeof(out->command),
+		                    catalog_column_text(st, 0), "command")) == 0)
+			rc = copy_text(c, id, out->outcome, sizeof(out->outcome),
+			               catalog_column_text(st, 1), "outcome");
+		break;
+	case SQLITE_DONE:
+		rc = error_set(RV_ENOTFOUND, "catalog \"%s\" has no run %lld", c->path,
+		               (long long)id);
+		break;
+	default:
+		rc = catalog_sql_error(c, "cannot read run %lld", (long long)id);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* --- Stores and repositories ------------------------------------------------------ */
 
 /* INSERT OR IGNORE then SELECT: one round trip more than an upsert with

@@ -67,6 +67,19 @@ int catalog_run_start(catalog *c, const char *command, const char *args_json,
 /* outcome: "ok", "partial" (some items failed), "failed". summary: JSON text or NULL. */
 int catalog_run_finish(catalog *c, int64_t run_id, const char *outcome, const char *summary_json);
 
+/* One run as recorded. */
+struct catalog_run {
+	int64_t id;
+	char command[32];            /* "backup", "mirror", "prune", "restore", "rebuild" */
+	char outcome[16];            /* "ok", "partial", "failed"; "" while running or killed */
+	int64_t started;             /* epoch seconds */
+	int64_t finished;            /* 0 while running, or when it was killed */
+	int64_t undone_at;           /* 0 unless restore --run undid it */
+};
+/* The run id. RV_ENOTFOUND when the catalog has no such run; RV_ERROR (a
+ * damaged catalog) when its command does not fit out->command. */
+int catalog_run_get(catalog *c, int64_t id, struct catalog_run *out);
+
 /* --- Stores: places that hold copies ------------------------------------- */
 
 enum catalog_store_kind { CATALOG_STORE_ARCHIVE = 1, CATALOG_STORE_REGISTRY = 2 };
@@ -117,6 +130,11 @@ int catalog_manifest_get(catalog *c, const char *digest, struct oci_manifest **o
 /* The created time stored with the manifest (0 when unknown).
  * RV_ENOTFOUND when the catalog does not have the manifest. */
 int catalog_manifest_created(catalog *c, const char *digest, int64_t *out);
+/* The same, and when the catalog first saw the manifest (epoch seconds):
+ * the "created" of last resort for images that do not say (cosign
+ * signatures say 0001-01-01). first_seen may be NULL. */
+int catalog_manifest_times(catalog *c, const char *digest, int64_t *created,
+                           int64_t *first_seen);
 
 /* --- Copies ---------------------------------------------------------------- */
 
@@ -210,6 +228,12 @@ int catalog_holders(catalog *c, const char *digest, catalog_holder_fn fn, void *
  * knows in registry (sorted), for suggestions when a name is not found. */
 int catalog_known_tags(catalog *c, const char *registry, const char *repo, struct strlist *out);
 int catalog_known_repositories(catalog *c, const char *registry, struct strlist *out);
+/* Every digest the catalog knows in registry/repo — a tag pointed to it
+ * once (tag history), or it was recorded there (a backup by digest, a
+ * plan, an index's child) — sorted: prune's way to find untagged
+ * manifests on registries that cannot list them. */
+int catalog_known_digests(catalog *c, const char *registry, const char *repo,
+                          struct strlist *out);
 
 /* --- The deletion journal (prune writes, restore --run reads) ------------- */
 

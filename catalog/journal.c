@@ -74,6 +74,25 @@ int catalog_known_tags(catalog *c, const char *registry, const char *repo, struc
 	return collect_names(c, st, out, "tags");
 }
 
+int catalog_known_digests(catalog *c, const char *registry, const char *repo,
+                          struct strlist *out)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t repo_id = 0;
+	int rc = catalog_repository_id(c, registry, repo, 0, &repo_id);
+
+	if (rc == RV_ENOTFOUND) {
+		error_clear();
+		return 0;
+	}
+	if (rc || (rc = catalog_prepare(c, &st, "SELECT digest FROM tag_history WHERE repository_id = ?1 "
+	                                        "UNION SELECT digest FROM manifest_repositories "
+	                                        "WHERE repository_id = ?1 ORDER BY digest")))
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	return collect_names(c, st, out, "digests");
+}
+
 int catalog_known_repositories(catalog *c, const char *registry, struct strlist *out)
 {
 	sqlite3_stmt *st = NULL;

@@ -217,25 +217,36 @@ done:
 	return rc;
 }
 
-int catalog_manifest_created(catalog *c, const char *digest, int64_t *out)
+int catalog_manifest_times(catalog *c, const char *digest, int64_t *created, int64_t *first_seen)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = oci_digest_validate(digest);
 
-	*out = 0;
+	*created = 0;
+	if (first_seen)
+		*first_seen = 0;
 	if (!rc)
-		rc = catalog_prepare(c, &st, "SELECT created FROM manifests WHERE digest = ?1");
+		rc = catalog_prepare(c, &st, "SELECT created, first_seen FROM manifests WHERE digest = ?1");
 	if (rc)
 		goto done;
 	catalog_bind_text(st, 1, digest);
 	switch (sqlite3_step(st)) {
-	case SQLITE_ROW: *out = sqlite3_column_int64(st, 0); break;
+	case SQLITE_ROW:
+		*created = sqlite3_column_int64(st, 0);
+		if (first_seen)
+			*first_seen = sqlite3_column_int64(st, 1);
+		break;
 	case SQLITE_DONE: rc = manifest_not_found(c, digest); break;
 	default: rc = catalog_sql_error(c, "cannot read manifest \"%s\"", digest);
 	}
 done:
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int catalog_manifest_created(catalog *c, const char *digest, int64_t *out)
+{
+	return catalog_manifest_times(c, digest, out, NULL);
 }
 
 /* --- Closure and sizes ------------------------------------------------------------ */

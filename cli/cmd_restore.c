@@ -61,13 +61,16 @@ const char cmd_restore_help[] =
 "\n"
 "    With --run, everything the prune run RUN_ID deleted comes back,\n"
 "    each digest with all the tags it had, and the run is marked undone.\n"
+"    A run of any other command (backup, mirror, ...) is refused; a\n"
+"    prune run that deleted nothing is left as it is.\n"
 "\n"
 "    Text output, one line on stdout:\n"
 "      restored HOST/REPO:TAG (sha256:...) from archive /srv/vault in\n"
 "      2.1 s, 3 of 7 blobs uploaded\n"
 "    with --dry-run: would restore ... from ...: 3 of 7 blobs to upload,\n"
 "    4 manifests to put. With --run one line per image, 'restored' or\n"
-"    'FAILED', then 'run N undone: X images restored'.\n"
+"    'FAILED', then 'run N undone: X images restored' (or 'run N\n"
+"    deleted nothing: nothing to restore').\n"
 "\n"
 "OPTIONS\n"
 "    --to HOST[/REPO]\n"
@@ -99,8 +102,8 @@ const char cmd_restore_help[] =
 "    every image); 1 no store holds a verified copy, every store failed,\n"
 "    the registry could not be written, an unknown run, or some image of\n"
 "    the run failed (the lines say which); 2 bad usage, a reference the\n"
-"    catalog does not know (with close matches), an invalid tarball or\n"
-"    credentials problem.\n"
+"    catalog does not know (with close matches), a --run that is not a\n"
+"    prune run, an invalid tarball or credentials problem.\n"
 "\n"
 "EXAMPLES\n"
 "    regvault restore reg.example.com/team-a/api:1.4\n"
@@ -361,7 +364,9 @@ static int undo_run(int64_t run_id, registry_session *session, const struct xfer
 	} else {
 		for (size_t i = 0; i < rep.n_items; i++)
 			print_undo_item(&rep.items[i]);
-		if (rc == 0)
+		if (rc == 0 && rep.n_items == 0)
+			printf("run %lld deleted nothing: nothing to restore\n", (long long)run_id);
+		else if (rc == 0)
 			printf("run %lld undone: %zu images restored\n", (long long)run_id, rep.restored);
 		status = rc == 0 ? RV_EXIT_OK : output_error(rc);
 	}

@@ -16,7 +16,8 @@
  * another tool's), without the catalog.
  *
  * restore_undo_run brings back everything a prune run deleted (the
- * catalog's deletion journal) and marks the run undone.
+ * catalog's deletion journal) and marks the run undone. It refuses runs of
+ * any other command.
  */
 #ifndef RV_RESTORE_RESTORE_H
 #define RV_RESTORE_RESTORE_H
@@ -82,12 +83,28 @@ struct restore_undo_report {
 	int64_t run_id;
 	struct restore_undo_item *items;
 	size_t n_items;
-	size_t restored, failed;
+	size_t restored, failed;     /* dry run: restored = would be restored */
+	int dry_run;                 /* xo->plan_only: nothing was written */
 };
 
 /* Undoes prune run run_id: every digest it deleted comes back with all its
- * tags; the run is marked undone when all did. RV_ENOTFOUND for an unknown
- * run, RV_ERROR when some failed (listed). */
+ * tags, each journal row is marked undone as its image comes back, and the
+ * run when all did.
+ *
+ * RV_ENOTFOUND for an unknown run; RV_EINVALID, touching nothing, for a run
+ * that is not a prune run ("run 7 is a backup run, not a prune run");
+ * RV_ERROR when some image failed (each item says why; the rows that came
+ * back stay marked, so a second call retries only the rest).
+ *
+ * A prune run with nothing in its journal (it found nothing to delete, or
+ * was stopped before its first delete) is a legitimate no-op: 0 with no
+ * items, and the run is not marked undone — nothing of it was undone, and
+ * the mark would say it was.
+ *
+ * With xo->plan_only (dry run) nothing is written: the copy engine only
+ * asks each target what it lacks, no manifest or tag is put, and neither
+ * the journal rows nor the run are marked; items say what would come back
+ * (a catalog opened CATALOG_READ is enough). */
 int restore_undo_run(catalog *cat, registry_session *session, int64_t run_id,
                      const struct xfer_options *xo, struct restore_undo_report *out);
 void restore_undo_report_release(struct restore_undo_report *r);

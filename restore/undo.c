@@ -5,6 +5,12 @@
  * digest delete removes them all). Each comes back from whichever store
  * holds it, with its first tag last-put by the copy engine and the others
  * after, then its row is marked undone; the run when every row is.
+ *
+ * Only prune runs are undone: every run shares one id sequence, so a
+ * mistyped id is as likely to name a backup as a prune, and "undone" on a
+ * run that deleted nothing would be a lie in the audit trail. A dry run
+ * (xo->plan_only) asks the target what it lacks and writes nothing, to the
+ * registry or to the catalog.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +40,9 @@ static int bring_back(struct undo *u, const struct catalog_deletion *d, struct r
 	if (rc == 0)
 		rc = restore_from_candidates(&cs, u->session, d->digest, &t,
 		                             d->n_tags ? d->tags[0] : NULL, u->xo, rep);
-	for (size_t i = 1; rc == 0 && i < d->n_tags; i++) {
+	/* A dry run put nothing, so there is nothing to read the other tags'
+	 * manifest from, and they are one PUT each: nothing more to plan. */
+	for (size_t i = 1; rc == 0 && !u->xo->plan_only && i < d->n_tags; i++) {
 		struct oci_manifest *m = NULL;
 		/* The image is there now: the other tags are one PUT each. */
 		if ((rc = oci_store_manifest_get(t.store, t.repo, d->digest, &m)) == 0)
@@ -64,7 +72,7 @@ static int undo_one(const struct catalog_deletion *d, void *ctx)
 		return 0;
 	}
 	it->rc = bring_back(u, d, &rep);
-	if (it->rc == 0)
+	if (it->rc == 0 && !u->xo->plan_only)
 		it->rc = catalog_deletion_undone(u->cat, d->id, time_now());
 	if (it->rc < 0) {
 		it->msg = xstrdup(error_msg());
@@ -80,15 +88,25 @@ int restore_undo_run(catalog *cat, registry_session *session, int64_t run_id,
                      const struct xfer_options *xo, struct restore_undo_report *out)
 {
 	struct undo u = { cat, session, xo, out };
+	struct catalog_run run;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->run_id = run_id;
+	out->dry_run = xo->plan_only;
+	if ((rc = catalog_run_get(cat, run_id, &run)) < 0)
+		return rc;
+	if (strcmp(run.command, "prune") != 0)
+		return error_set(RV_EINVALID, "run %lld is a %s run, not a prune run",
+		                 (long long)run_id, run.command);
 	if ((rc = catalog_deletions(cat, run_id, undo_one, &u)) < 0)
 		return rc;
 	if (out->failed)
 		return error_set(RV_ERROR, "%zu of %zu deleted images of run %lld could not be restored",
 		                 out->failed, out->n_items, (long long)run_id);
+	/* Nothing deleted, nothing to undo: the run stays as it was. */
+	if (out->n_items == 0 || xo->plan_only)
+		return 0;
 	return catalog_run_undone(cat, run_id, time_now());
 }
 

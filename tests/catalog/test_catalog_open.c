@@ -314,6 +314,58 @@ static void test_runs(void **state)
 	sqlite3_close(db);
 }
 
+/* catalog_run_get reads back what start/finish/undone wrote; restore --run
+ * relies on its command to refuse undoing anything but a prune. */
+static void test_run_get(void **state)
+{
+	struct fx *f = *state;
+	struct catalog_run r;
+	int64_t a = 0, b = 0;
+	char *want;
+	sqlite3 *db;
+
+	assert_int_equal(catalog_run_start(f->c, "backup", "[]", &a), 0);
+	assert_int_equal(catalog_run_start(f->c, "prune", "[]", &b), 0);
+	assert_int_equal(catalog_run_finish(f->c, a, "ok", NULL), 0);
+	assert_int_equal(catalog_run_undone(f->c, b, 1234), 0);
+
+	assert_int_equal(catalog_run_get(f->c, a, &r), 0);
+	assert_int_equal(r.id, a);
+	assert_string_equal(r.command, "backup");
+	assert_string_equal(r.outcome, "ok");
+	assert_true(r.started > 0 && r.finished >= r.started);
+	assert_int_equal(r.undone_at, 0);
+
+	assert_int_equal(catalog_run_get(f->c, b, &r), 0);
+	assert_string_equal(r.command, "prune");
+	assert_string_equal(r.outcome, "");    /* still running (or killed) */
+	assert_int_equal(r.finished, 0);
+	assert_int_equal(r.undone_at, 1234);
+
+	assert_int_equal(catalog_run_get(f->c, b + 100, &r), RV_ENOTFOUND);
+	want = xasprintf("catalog \"%s\" has no run %lld", f->path, (long long)(b + 100));
+	assert_string_equal(error_msg(), want);
+	free(want);
+	error_clear();
+
+	/* A command no regvault writes (a damaged or hand-edited catalog) is
+	 * an error, never a truncated name that might compare equal. */
+	db = fx_raw_open(f->path);
+	fx_raw_exec(db, "UPDATE runs SET command = 'prune-and-then-some-more-words-here' "
+	                "WHERE command = 'backup'");
+	sqlite3_close(db);
+	assert_int_equal(catalog_run_get(f->c, a, &r), RV_ERROR);
+	assert_non_null(strstr(error_msg(), "command"));
+	error_clear();
+
+	/* Readers may ask too. */
+	catalog_close(f->c);
+	f->c = NULL;
+	assert_int_equal(catalog_open(&f->c, f->path, CATALOG_READ), 0);
+	assert_int_equal(catalog_run_get(f->c, b, &r), 0);
+	assert_string_equal(r.command, "prune");
+}
+
 static void test_transactions(void **state)
 {
 	struct fx *f = *state;
@@ -402,6 +454,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_catalog, fx_setup_closed, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_empty_file_for_reader, fx_setup_closed, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_runs, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_run_get, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, fx_setup, fx_teardown),
 		cmocka_unit_test(test_default_path),
 	};

@@ -10,6 +10,8 @@
  *     absent: nothing half-pushed is tagged;
  *   - an unknown reference names close matches; --dry-run changes nothing;
  *   - restore_undo_run brings back every digest and tag of a "prune run";
+ *     in a dry run it puts nothing and marks nothing (a read-only catalog
+ *     does), and a real backup run's id is refused;
  *   - restore_file takes a regvault tarball and a skopeo oci-archive.
  *
  * Writes go only under t/restore/<pid>/ on the registries.
@@ -101,16 +103,20 @@ static char *stage(struct env *e, const char *kind)
 	return to;
 }
 
-static void do_backup(struct env *e, const char *repo)
+/* Backs up repo (every tag) into the env's archive store; the run's id. */
+static int64_t do_backup(struct env *e, const char *repo)
 {
 	char *src = xasprintf("%s/%s", need("RV_REG_PLAIN"), repo);
 	const char *sources[] = { src };
 	struct backup_options o = { sources, 1, e->store, e->cat, e->s, XFER_OPTIONS_INIT, "[]" };
 	struct backup_report rep;
+	int64_t run;
 
 	check(backup_run(&o, &rep));
+	run = rep.run_id;
 	backup_report_release(&rep);
 	free(src);
+	return run;
 }
 
 static void do_mirror(struct env *e, const char *repo, const char *to)
@@ -377,6 +383,100 @@ static void test_undo_a_prune_run(void **state)
 	env_close(&e);
 }
 
+static int count_undone_row(const struct catalog_deletion *d, void *ctx)
+{
+	*(int *)ctx += d->undone_at != 0;
+	return 0;
+}
+
+static void assert_gone(struct env *e, const char *repo, const char *ref)
+{
+	struct oci_manifest_info info;
+	assert_int_equal(registry_manifest_head(e->plain, repo, ref, &info), RV_ENOTFOUND);
+}
+
+/* The dry run of an undo says what would come back and leaves the
+ * registry, the journal and the run exactly as they were; the real undo
+ * afterwards still works. A backup run's id is refused outright. */
+static void test_undo_dry_run_and_wrong_run(void **state)
+{
+	(void)state;
+	struct env e = { 0 };
+	struct restore_undo_report ur;
+	struct xfer_options xo = XFER_OPTIONS_INIT;
+	struct oci_manifest_info info;
+	struct catalog_run run_row;
+	int64_t run = 0, id = 0;
+	int marked = 0;
+	char d1[OCI_DIGEST_MAX];
+
+	env_open(&e, "undo-dry");
+	char *a = stage(&e, "image");
+	struct oci_manifest *m = NULL;
+	check(registry_manifest_get(e.plain, a, "v1", &m));
+	check(registry_manifest_put(e.plain, a, "stable", m->media_type, m->raw, m->raw_len));
+	oci_manifest_free(m);
+	int64_t backup = do_backup(&e, a);
+	assert_true(backup > 0);
+
+	const char *ta[] = { "v1", "stable" };
+	check(catalog_run_start(e.cat, "prune", "[]", &run));
+	delete_image(&e, a, "v1", d1);
+	check(catalog_deletion_record(e.cat, run, need("RV_REG_PLAIN"), a, d1, ta, 2, "test", &id));
+	check(catalog_deletion_confirm(e.cat, id, 1));
+
+	/* The backup run: refused, nothing pushed. */
+	assert_int_equal(restore_undo_run(e.cat, e.s, backup, &xo, &ur), RV_EINVALID);
+	char *want = xasprintf("run %lld is a backup run, not a prune run", (long long)backup);
+	assert_string_equal(error_msg(), want);
+	free(want);
+	restore_undo_report_release(&ur);
+	assert_gone(&e, a, d1);
+
+	/* Dry run, through a read-only catalog: any write would fail. */
+	char *db = xasprintf("%s/catalog.db", e.dir);
+	catalog *ro = NULL;
+	check(catalog_open(&ro, db, CATALOG_READ));
+	xo.plan_only = 1;
+	check(restore_undo_run(ro, e.s, run, &xo, &ur));
+	assert_int_equal(ur.dry_run, 1);
+	assert_int_equal(ur.n_items, 1);
+	assert_int_equal(ur.restored, 1);
+	assert_int_equal(ur.failed, 0);
+	assert_int_equal(ur.items[0].rc, 0);
+	assert_int_equal(ur.items[0].n_tags, 2);
+	restore_undo_report_release(&ur);
+	catalog_close(ro);
+	/* The same on the writable catalog: still nothing written. */
+	check(restore_undo_run(e.cat, e.s, run, &xo, &ur));
+	restore_undo_report_release(&ur);
+	assert_gone(&e, a, "v1");
+	assert_gone(&e, a, "stable");
+	assert_gone(&e, a, d1);
+	check(catalog_deletions(e.cat, run, count_undone_row, &marked));
+	assert_int_equal(marked, 0);
+	check(catalog_run_get(e.cat, run, &run_row));
+	assert_int_equal(run_row.undone_at, 0);
+
+	/* For real: both tags back, the row and the run marked. */
+	xo.plan_only = 0;
+	check(restore_undo_run(e.cat, e.s, run, &xo, &ur));
+	assert_int_equal(ur.dry_run, 0);
+	assert_int_equal(ur.restored, 1);
+	restore_undo_report_release(&ur);
+	check(registry_manifest_head(e.plain, a, "v1", &info));
+	assert_string_equal(info.digest, d1);
+	check(registry_manifest_head(e.plain, a, "stable", &info));
+	assert_string_equal(info.digest, d1);
+	check(catalog_deletions(e.cat, run, count_undone_row, &marked));
+	assert_int_equal(marked, 1);
+	check(catalog_run_get(e.cat, run, &run_row));
+	assert_true(run_row.undone_at > 0);
+	free(db);
+	free(a);
+	env_close(&e);
+}
+
 static void test_from_tarballs(void **state)
 {
 	(void)state;
@@ -416,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_archive_blob_tags_nothing),
 		cmocka_unit_test(test_unknown_reference_and_dry_run),
 		cmocka_unit_test(test_undo_a_prune_run),
+		cmocka_unit_test(test_undo_dry_run_and_wrong_run),
 		cmocka_unit_test(test_from_tarballs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
