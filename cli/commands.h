@@ -34,6 +34,9 @@ extern const char cmd_restore_help[];
 int cmd_deployed(int argc, char **argv, const struct cli_globals *g);
 extern const char cmd_deployed_help[];
 
+int cmd_prune(int argc, char **argv, const struct cli_globals *g);
+extern const char cmd_prune_help[];
+
 /* --- Shared by restore and deployed --restore (cmd_restore.c) ------------- */
 
 struct restore_report;

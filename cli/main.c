@@ -39,6 +39,8 @@ static const struct cli_command commands[] = {
 	  cmd_restore_help },
 	{ "deployed", cmd_deployed, "what is deployed, by digest; check it is there, restore it",
 	  cmd_deployed_help },
+	{ "prune", cmd_prune, "keep safe, then delete what no rule keeps (dry run by default)",
+	  cmd_prune_help },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -54,11 +56,13 @@ static const char global_help_head[] =
 "DESCRIPTION\n"
 "    regvault copies the images that matter into a standby registry or an\n"
 "    archive before anything is deleted, and brings any image back in one\n"
-"    command. This version lists and inspects registries, mirrors images\n"
-"    to standby registries and backs them up into archive stores, with a\n"
-"    catalog of what is kept where, restores any image by tag or digest,\n"
-"    and checks that what is deployed is still there; pruning arrives in\n"
-"    a later version.\n"
+"    command. It lists and inspects registries, mirrors images to standby\n"
+"    registries and backs them up into archive stores, with a catalog of\n"
+"    what is kept where, restores any image by tag or digest, checks that\n"
+"    what is deployed is still there, and prunes a registry by a policy:\n"
+"    deployed images, their bases and rollback targets are never deleted,\n"
+"    and what is deleted is kept safe first and comes back with one\n"
+"    command.\n"
 "\n"
 "COMMANDS\n";
 
@@ -96,7 +100,7 @@ static const char global_help_tail[] =
 "        The catalog database (default $REGVAULT_CATALOG, else\n"
 "        $XDG_DATA_HOME/regvault/catalog.db, else\n"
 "        ~/.local/share/regvault/catalog.db); used by mirror, backup,\n"
-"        catalog, restore and deployed --restore.\n"
+"        catalog, restore, deployed --restore and prune.\n"
 "    -q, --quiet\n"
 "        Print only errors on stderr.\n"
 "    -v, --verbose\n"
@@ -136,6 +140,8 @@ static const char global_help_tail[] =
 "    regvault catalog list\n"
 "    regvault restore reg.example.com/team-a/api:1.4\n"
 "    regvault deployed --deployed kubectl:prod --check\n"
+"    regvault prune --policy policy.yaml --plan-out plan.json\n"
+"    regvault prune --policy policy.yaml --apply plan.json\n"
 "\n"
 "    See regvault(1) and 'regvault help COMMAND'.\n";
 
