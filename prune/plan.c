@@ -81,6 +81,8 @@ static int load_tags(struct model *md, const struct strlist *repos)
  * regvault never saw under a tag stays invisible, and so is never deleted. */
 static int load_untagged(struct model *md, const struct strlist *repos)
 {
+	struct xfer_found *f = NULL;
+	size_t n = 0, alloc = 0;
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < repos->n; i++) {
@@ -88,20 +90,23 @@ static int load_untagged(struct model *md, const struct strlist *repos)
 		rc = catalog_known_digests(md->o->cat, md->p->registry, repos->v[i], &seen);
 		keep_deployed_digests(md, repos->v[i], &seen);
 		strlist_sort(&seen);
-		for (size_t k = 0; rc == 0 && k < seen.n; k++) {
-			struct oci_manifest_info info;
-			if ((k && strcmp(seen.v[k], seen.v[k - 1]) == 0) ||
-			    model_find(md, repos->v[i], seen.v[k]))
-				continue;
-			int h = oci_store_manifest_head(md->reg, repos->v[i], seen.v[k], &info);
-			if (h == 0)
-				model_add(md, repos->v[i], seen.v[k])->top = 1;
-			else if (h != RV_ENOTFOUND)
-				rc = h;
-			error_clear();
-		}
+		for (size_t k = 0; rc == 0 && k < seen.n; k++)
+			if ((k == 0 || strcmp(seen.v[k], seen.v[k - 1]) != 0) &&
+			    !model_find(md, repos->v[i], seen.v[k]))
+				add_found(&f, &n, &alloc, repos->v[i], seen.v[k]);
 		strlist_release(&seen);
 	}
+	/* Many HEADs at once: a long tag history must not cost a round trip
+	 * per digest, one after another. */
+	if (rc == 0 && n)
+		rc = xfer_present(md->reg, f, n, md->o->xfer.jobs);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (f[i].rc == 0)
+			model_add(md, f[i].repo, f[i].ref)->top = 1;
+		else if (f[i].rc != RV_ENOTFOUND)
+			rc = error_set(f[i].rc, "%s", f[i].msg);
+	}
+	xfer_found_free(f, n);
 	return rc;
 }
 

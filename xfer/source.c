@@ -131,7 +131,8 @@ static void resolve_one(struct oci_store *src, struct xfer_found *f)
 		memcpy(f->digest, info.digest, sizeof(f->digest));
 }
 
-int xfer_resolve(struct oci_store *src, struct xfer_found *found, size_t n, int jobs)
+static int resolve(struct oci_store *src, struct xfer_found *found, size_t n, int jobs,
+                   int ask_digests)
 {
 	int conc = src->ops->manifest_head_start && src->ops->run;
 	struct head *slots = xcalloc(jobs > 0 ? (size_t)jobs : 1, sizeof(*slots));
@@ -144,7 +145,7 @@ int xfer_resolve(struct oci_store *src, struct xfer_found *found, size_t n, int 
 			struct head *h = &slots[k];
 			while (!h->running && next < n) {
 				struct xfer_found *f = &found[next++];
-				if (strchr(f->ref, ':')) {   /* a digest names itself */
+				if (!ask_digests && strchr(f->ref, ':')) {   /* a digest names itself */
 					snprintf(f->digest, sizeof(f->digest), "%s", f->ref);
 				} else if (!conc) {
 					resolve_one(src, f);
@@ -165,6 +166,16 @@ int xfer_resolve(struct oci_store *src, struct xfer_found *found, size_t n, int 
 	} while (busy || next < n);
 	free(slots);
 	return 0;
+}
+
+int xfer_resolve(struct oci_store *src, struct xfer_found *found, size_t n, int jobs)
+{
+	return resolve(src, found, n, jobs, 0);
+}
+
+int xfer_present(struct oci_store *src, struct xfer_found *found, size_t n, int jobs)
+{
+	return resolve(src, found, n, jobs, 1);
 }
 
 /* --- Whole SOURCE lists ---------------------------------------------------------- */

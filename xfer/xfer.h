@@ -158,6 +158,10 @@ void xfer_found_free(struct xfer_found *f, size_t n);
  * them concurrently. Each entry gets its digest or its own rc and msg; the
  * call itself fails only when nothing could be asked. */
 int xfer_resolve(struct oci_store *src, struct xfer_found *found, size_t n, int jobs);
+/* The same, but digests are asked too: each entry's rc says whether the
+ * store has it (RV_ENOTFOUND when not). Prune's check of the untagged
+ * manifests the catalog remembers, many at once. */
+int xfer_present(struct oci_store *src, struct xfer_found *found, size_t n, int jobs);
 
 /* --- Whole SOURCE lists ------------------------------------------------------ */
 
