@@ -50,6 +50,18 @@ static int has_tag(const struct prune_image *im, const char *tag)
 	return 0;
 }
 
+/* The repositories of the images the plan deletes (top-level only, or
+ * only those with tags). */
+static void deleting_repos(const struct prune_plan *p, int tagged_only, struct strlist *out)
+{
+	for (size_t i = 0; i < p->n_images; i++) {
+		const struct prune_image *im = &p->images[i];
+		if (im->decision == PRUNE_DELETE && im->top && (!tagged_only || im->n_tags) &&
+		    !strlist_contains(out, im->repository))
+			strlist_add(out, im->repository);
+	}
+}
+
 /* --- 1. Is the plan still true? ---------------------------------------------------- */
 
 /* An image the plan deletes that a deployed source names now. */
@@ -97,12 +109,8 @@ static int tags_now(struct exec *x, const char *repo, struct xfer_found **f, siz
 		error_clear();
 		rc = 0;
 	}
-	for (size_t i = 0; rc == 0 && i < tags.n; i++) {
-		*f = xgrow(*f, sizeof(**f), *n + 1, &alloc);
-		memset(&(*f)[*n], 0, sizeof(**f));
-		(*f)[*n].repo = xstrdup(repo);
-		(*f)[(*n)++].ref = xstrdup(tags.v[i]);
-	}
+	for (size_t i = 0; rc == 0 && i < tags.n; i++)
+		found_add(f, n, &alloc, repo, tags.v[i]);
 	strlist_release(&tags);
 	if (rc == 0 && *n)
 		rc = xfer_resolve(x->reg, *f, *n, x->o->xfer.jobs);
@@ -142,10 +150,7 @@ static int stale_tags(struct exec *x)
 	struct strlist repos = STRLIST_INIT;
 	int rc = 0;
 
-	for (size_t i = 0; i < x->plan->n_images; i++)
-		if (x->plan->images[i].decision == PRUNE_DELETE && x->plan->images[i].n_tags &&
-		    !strlist_contains(&repos, x->plan->images[i].repository))
-			strlist_add(&repos, x->plan->images[i].repository);
+	deleting_repos(x->plan, 1, &repos);
 	for (size_t r = 0; rc == 0 && r < repos.n; r++) {
 		struct xfer_found *f;
 		size_t n;
@@ -396,10 +401,7 @@ static int delete_all(struct exec *x)
 	struct strlist repos = STRLIST_INIT;
 	int rc = 0;
 
-	for (size_t i = 0; i < x->plan->n_images; i++)
-		if (x->plan->images[i].decision == PRUNE_DELETE && x->plan->images[i].top &&
-		    !strlist_contains(&repos, x->plan->images[i].repository))
-			strlist_add(&repos, x->plan->images[i].repository);
+	deleting_repos(x->plan, 0, &repos);
 	for (size_t r = 0; rc == 0 && r < repos.n; r++) {
 		struct xfer_found *f;
 		size_t n;

@@ -53,6 +53,9 @@ struct node *model_add(struct model *md, const char *repo, const char *digest);
 /* The node a repo:tag names now, or NULL. */
 struct node *model_tagged(struct model *md, const char *repo, const char *tag);
 void model_release(struct model *md);
+/* Appends repo:ref to a list for xfer_resolve/xfer_present. */
+void found_add(struct xfer_found **v, size_t *n, size_t *alloc, const char *repo,
+               const char *ref);
 
 /* keep.c: marks what is kept and why (deployed, rules, closure). The
  * deployed sources are read first of all (keep_deployed_read: fail closed

@@ -531,26 +531,11 @@ static int read_plan(struct prune_plan *p, const struct rd *r, json_t *doc)
 	return check_summary(r, p);
 }
 
-/* What a failed read leaves behind is freed here, not by prune_plan_release
- * (plan.c): every pointer of a partly read plan is either set or NULL. */
+/* What a failed read leaves behind: every pointer of a partly read plan
+ * is either set or NULL, which prune_plan_release (plan.c) handles. */
 static void discard(struct prune_plan *p)
 {
-	for (size_t i = 0; i < p->n_images; i++) {
-		struct prune_image *im = &p->images[i];
-		free(im->repository);
-		free(im->media_type);
-		for (size_t k = 0; k < im->n_tags; k++)
-			free(im->tags[k]);
-		free(im->tags);
-		for (size_t k = 0; k < im->n_reasons; k++)
-			free(im->reasons[k]);
-		free(im->reasons);
-	}
-	free(p->images);
-	free(p->registry);
-	free(p->policy);
-	free(p->refusal);
-	memset(p, 0, sizeof(*p));
+	prune_plan_release(p);
 }
 
 int prune_plan_parse(struct prune_plan *out, const char *json, size_t len, const char *origin)

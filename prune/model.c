@@ -82,6 +82,15 @@ struct node *model_tagged(struct model *md, const char *repo, const char *tag)
 	return NULL;
 }
 
+void found_add(struct xfer_found **v, size_t *n, size_t *alloc, const char *repo,
+               const char *ref)
+{
+	*v = xgrow(*v, sizeof(**v), *n + 1, alloc);
+	memset(&(*v)[*n], 0, sizeof(**v));
+	(*v)[*n].repo = xstrdup(repo);
+	(*v)[(*n)++].ref = xstrdup(ref);
+}
+
 void keep_mark(struct node *nd, enum why why, const char *fmt, ...)
 {
 	va_list ap;

@@ -32,15 +32,6 @@ static int list_scope(struct model *md, struct strlist *out)
 	return rc;
 }
 
-static void add_found(struct xfer_found **v, size_t *n, size_t *alloc, const char *repo,
-                      const char *tag)
-{
-	*v = xgrow(*v, sizeof(**v), *n + 1, alloc);
-	memset(&(*v)[*n], 0, sizeof(**v));
-	(*v)[*n].repo = xstrdup(repo);
-	(*v)[(*n)++].ref = xstrdup(tag);
-}
-
 /* Every tag of every repository in scope, resolved. A tag that vanished
  * between listing and resolving is gone, not an error; anything else is. */
 static int load_tags(struct model *md, const struct strlist *repos)
@@ -53,7 +44,7 @@ static int load_tags(struct model *md, const struct strlist *repos)
 		struct strlist tags = STRLIST_INIT;
 		rc = oci_store_tags(md->reg, repos->v[i], &tags);
 		for (size_t t = 0; rc == 0 && t < tags.n; t++)
-			add_found(&f, &n, &alloc, repos->v[i], tags.v[t]);
+			found_add(&f, &n, &alloc, repos->v[i], tags.v[t]);
 		strlist_release(&tags);
 	}
 	if (rc == 0)
@@ -93,7 +84,7 @@ static int load_untagged(struct model *md, const struct strlist *repos)
 		for (size_t k = 0; rc == 0 && k < seen.n; k++)
 			if ((k == 0 || strcmp(seen.v[k], seen.v[k - 1]) != 0) &&
 			    !model_find(md, repos->v[i], seen.v[k]))
-				add_found(&f, &n, &alloc, repos->v[i], seen.v[k]);
+				found_add(&f, &n, &alloc, repos->v[i], seen.v[k]);
 		strlist_release(&seen);
 	}
 	/* Many HEADs at once: a long tag history must not cost a round trip
