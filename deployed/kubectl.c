@@ -46,42 +46,13 @@ struct run {
 	int reaped;            /* waitpid() has collected it */
 };
 
-/*
- * Looks the program up on $PATH ourselves rather than via execvp, so a
- * missing kubectl is a clear error before we fork. Empty PATH entries
- * (meaning ".") are skipped: nothing is run from the working directory.
- */
-static char *find_on_path(const char *prog)
-{
-	const char *path = getenv("PATH"), *p;
-
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; *p;) {
-		size_t len = strcspn(p, ":");
-
-		if (len) {
-			char *dir = xstrndup(p, len);
-			char *full = fs_path_join(dir, prog);
-			struct stat st;
-
-			free(dir);
-			if (!stat(full, &st) && S_ISREG(st.st_mode) && !access(full, X_OK))
-				return full;
-			free(full);
-		}
-		p += len + (p[len] ? 1 : 0);
-	}
-	return NULL;
-}
-
 static int find_program(char **out, const char *prog)
 {
 	struct stat st;
 
 	*out = NULL;
 	if (!strchr(prog, '/')) {
-		*out = find_on_path(prog);
+		*out = fs_find_on_path(prog);
 		if (!*out)
 			return error_set(RV_ENOTFOUND, "kubectl program \"%s\" not found on PATH", prog);
 		return 0;
@@ -91,18 +62,6 @@ static int find_program(char **out, const char *prog)
 		                 prog);
 	*out = xstrdup(prog);
 	return 0;
-}
-
-/* Moves fd out of 0..2 so the child's dup2 calls cannot clobber it. */
-static int fd_above_stdio(int fd)
-{
-	int moved;
-
-	if (fd < 0 || fd > 2)
-		return fd;
-	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	close(fd);
-	return moved;
 }
 
 static void close_fd(int *fd)
@@ -140,12 +99,12 @@ static int spawn(struct run *r, const char *path, char *const argv[])
 	long open_max = sysconf(_SC_OPEN_MAX);
 	int max_fd = open_max > 0 && open_max < 65536 ? (int)open_max : 65536;
 
-	null = fd_above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC));
+	null = fs_fd_above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC));
 	if (null < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
 		goto fail;
 	for (int i = 0; i < 2; i++) {
-		po[i] = fd_above_stdio(po[i]);
-		pe[i] = fd_above_stdio(pe[i]);
+		po[i] = fs_fd_above_stdio(po[i]);
+		pe[i] = fs_fd_above_stdio(pe[i]);
 	}
 	if (po[0] < 0 || po[1] < 0 || pe[0] < 0 || pe[1] < 0)
 		goto fail;

@@ -98,47 +98,6 @@ static int helper_name_ok(const char *name)
 	return 1;
 }
 
-/*
- * Looks the program up on $PATH ourselves rather than via execvp, so a
- * missing helper is a clear error before we fork. Empty PATH entries
- * (meaning ".") are skipped: a helper is never run from the working dir.
- */
-static char *find_on_path(const char *prog)
-{
-	const char *path = getenv("PATH"), *p;
-
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; *p;) {
-		size_t len = strcspn(p, ":");
-
-		if (len) {
-			char *dir = xstrndup(p, len);
-			char *full = fs_path_join(dir, prog);
-			struct stat st;
-
-			free(dir);
-			if (!stat(full, &st) && S_ISREG(st.st_mode) && !access(full, X_OK))
-				return full;
-			free(full);
-		}
-		p += len + (p[len] ? 1 : 0);
-	}
-	return NULL;
-}
-
-/* Moves fd out of 0..2 so the child's dup2 calls cannot clobber it. */
-static int fd_above_stdio(int fd)
-{
-	int moved;
-
-	if (fd > 2)
-		return fd;
-	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	close(fd);
-	return moved;
-}
-
 static int set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -196,9 +155,9 @@ static int helper_spawn(struct helper_run *r, const char *path)
 	    pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
 		goto fail;
 	for (int i = 0; i < 2; i++) {
-		sv[i] = fd_above_stdio(sv[i]);
-		po[i] = fd_above_stdio(po[i]);
-		pe[i] = fd_above_stdio(pe[i]);
+		sv[i] = fs_fd_above_stdio(sv[i]);
+		po[i] = fs_fd_above_stdio(po[i]);
+		pe[i] = fs_fd_above_stdio(pe[i]);
 	}
 	if (sv[0] < 0 || sv[1] < 0 || po[0] < 0 || po[1] < 0 || pe[0] < 0 || pe[1] < 0)
 		goto fail;
@@ -433,7 +392,7 @@ int creds_helper_get(struct creds *out, const char *helper, const char *server)
 		return error_set(RV_EINVALID, "credential helper name \"%s\" is not valid", helper);
 	display = xasprintf("docker-credential-%s", helper);
 	r.display = display;
-	path = find_on_path(display);
+	path = fs_find_on_path(display);
 	if (!path) {
 		ret = error_set(RV_ERROR, "credential helper \"%s\" not found on PATH", display);
 		goto done;

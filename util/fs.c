@@ -214,3 +214,38 @@ char *fs_home_dir(void)
 		return NULL;
 	return xstrdup(pw.pw_dir);
 }
+
+char *fs_find_on_path(const char *prog)
+{
+	const char *path = getenv("PATH"), *p;
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; *p;) {
+		size_t len = strcspn(p, ":");
+
+		if (len) {
+			char *dir = xstrndup(p, len);
+			char *full = fs_path_join(dir, prog);
+			struct stat st;
+
+			free(dir);
+			if (!stat(full, &st) && S_ISREG(st.st_mode) && !access(full, X_OK))
+				return full;
+			free(full);
+		}
+		p += len + (p[len] ? 1 : 0);
+	}
+	return NULL;
+}
+
+int fs_fd_above_stdio(int fd)
+{
+	int moved;
+
+	if (fd < 0 || fd > 2)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return moved;
+}

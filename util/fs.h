@@ -25,5 +25,13 @@ int fs_exists(const char *path);
 char *fs_path_join(const char *a, const char *b);
 /* $HOME, else the passwd entry; NULL when neither exists. Caller frees. */
 char *fs_home_dir(void);
+/* The executable file prog names on $PATH (default /usr/local/bin:/usr/bin:
+ * /bin), looked up here rather than by execvp so a missing program is a
+ * clear error before any fork. Empty entries (meaning ".") are skipped:
+ * nothing runs from the working directory. NULL when none. Caller frees. */
+char *fs_find_on_path(const char *prog);
+/* fd moved out of 0..2 (close-on-exec), so a child's dup2 onto stdio
+ * cannot clobber it; fd itself when it is not there (or < 0). */
+int fs_fd_above_stdio(int fd);
 
 #endif
