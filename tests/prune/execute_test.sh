@@ -6,6 +6,7 @@
 #  0. the dry-run plan decides every manifest as the generator did, with a
 #     reason naming each kept image's class (check_plan.sh --reasons), the
 #     text form ends with the summary line, and nothing changes;
+#     a plan deleting more than max_delete is refused (exit 3);
 #  1. a broken standby and no archive: every delete is skipped ("no verified
 #     copy"), exit 1, the registry unchanged (invariant 3);
 #  2. --plan-out, then the plan goes stale (an image it deletes is deployed
@@ -47,6 +48,12 @@ put_as() {
 	curl -sf -X PUT -H "Content-Type: $ct" --data-binary @"$work/m.body" \
 		"http://$reg/v2/$1/manifests/$3" >/dev/null
 }
+
+# max_delete: a plan deleting more is shown, refused (exit 3) and not run.
+sed 's/^max_delete: .*/max_delete: 5/' "$policy" >"$scn/five.yaml"
+want 3 prune --policy "$scn/five.yaml" --execute
+grep -q 'max_delete allows 5' "$work/err" || fail "no max_delete refusal in: $(cat "$work/err")"
+state_is pushed || fail "a refused plan deleted something"
 
 # 1. No verified copy, no delete. The standby is a port nothing listens on.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
