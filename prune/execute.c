@@ -241,7 +241,8 @@ static int keep_safe(struct exec *x)
 		safekeep_volume_release(&vol);
 		safekeep_items_free(v, n);
 	}
-	error_clear();
+	if (rc == 0)
+		error_clear();   /* a target's failure is reported; the deletes decide per image */
 	return rc;
 }
 
