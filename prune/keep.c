@@ -365,9 +365,11 @@ static void protect_bases(struct closure *cl, size_t idx, const char *name)
 	error_clear();
 	if (bn) {
 		struct oci_ref r;
-		if (oci_ref_parse(&r, bn, 0) == 0 && strcmp(r.registry, md->p->registry) == 0) {
-			struct node *b = r.digest ? model_find(md, r.repository, r.digest)
-			                          : r.tag ? model_tagged(md, r.repository, r.tag) : NULL;
+		if (oci_ref_parse(&r, bn, 0) == 0) {
+			struct node *b = NULL;
+			if (strcmp(r.registry, md->p->registry) == 0)   /* another registry's: not ours */
+				b = r.digest ? model_find(md, r.repository, r.digest)
+				    : r.tag ? model_tagged(md, r.repository, r.tag) : NULL;
 			if (b)
 				protect(cl, (size_t)(b - md->nodes), "base of %s", name);
 			oci_ref_release(&r);
