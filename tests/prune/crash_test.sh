@@ -8,9 +8,9 @@
 # safekeeping copies are being written), the rest in warm runs (copies
 # verified, the deletes in flight). After each kill: every expected-deleted
 # manifest that is gone must be restorable (`restore --dry-run` finds its
-# verified copy), every kept one must still be there; then an unkilled run
-# must end with exactly the expected registry; then the deleted manifests
-# are put back (their bytes, PUT by curl) for the next point.
+# verified copy), every kept one must still be there; at every fourth point
+# an unkilled run must then end with exactly the expected registry; then
+# the deleted manifests are put back (their bytes, PUT by curl).
 # Environment: RV_HARNESS_ENV, RV_MKSCENARIO, REGVAULT, RV_CRASH_POINTS.
 set -euo pipefail
 
@@ -19,7 +19,7 @@ source "$here/lib.sh"
 SCN_QUICK=1 scn_setup crash
 policy=$scn/policy.yaml
 points=${RV_CRASH_POINTS:-20}
-cold=$(((points + 3) / 4))
+cold=$(((points + 5) / 6))
 
 ms() { date +%s%3N; }
 # The deleted manifests come back by a PUT of their own bytes (the blobs
@@ -107,8 +107,12 @@ for ((i = 1; i <= points; i++)); do
 	fi
 	wait "$pid" 2>/dev/null || true
 	check_after_kill "$i (${delay} ms)"
-	want 0 prune --policy "$policy" --execute
-	state_is pruned || fail "point $i: the next run did not finish the job"
+	# Every fourth point (and the last), the next run must finish the job;
+	# in between the deleted manifests are simply put back (CI's time).
+	if ((i % 4 == 0 || i == points)); then
+		want 0 prune --policy "$policy" --execute
+		state_is pruned || fail "point $i: the next run did not finish the job"
+	fi
 	reput
 done
 # A point after the run ended proves nothing: most must land inside (the
