@@ -142,15 +142,18 @@ static char *tags_changed(const struct prune_image *im, const struct xfer_found 
 	return NULL;
 }
 
-/* Every repository's tags as the plan saw them; a difference on an image
- * the plan deletes makes the plan stale as a whole (--apply's promise:
- * exactly the saved plan, or nothing). */
-static int stale_tags(struct exec *x)
+typedef int (*image_fn)(struct exec *x, const struct prune_image *im,
+                        const struct xfer_found *f, size_t n);
+
+/* For each repository the plan deletes in: its tags as they are now, then
+ * fn on each top-level image the plan deletes there (with tags only, when
+ * tagged_only). The first failure stops the walk. */
+static int each_deleted(struct exec *x, int tagged_only, image_fn fn)
 {
 	struct strlist repos = STRLIST_INIT;
 	int rc = 0;
 
-	deleting_repos(x->plan, 1, &repos);
+	deleting_repos(x->plan, tagged_only, &repos);
 	for (size_t r = 0; rc == 0 && r < repos.n; r++) {
 		struct xfer_found *f;
 		size_t n;
@@ -158,17 +161,28 @@ static int stale_tags(struct exec *x)
 			break;
 		for (size_t i = 0; rc == 0 && i < x->plan->n_images; i++) {
 			const struct prune_image *im = &x->plan->images[i];
-			char *why;
-			if (im->decision != PRUNE_DELETE || !im->n_tags ||
-			    strcmp(im->repository, repos.v[r]) != 0 || !(why = tags_changed(im, f, n)))
-				continue;
-			rc = error_set(RV_EDENIED, "the plan is stale: %s/%s@%s: %s; make a new plan",
-			               x->plan->registry, im->repository, im->digest, why);
-			free(why);
+			if (im->decision == PRUNE_DELETE && im->top && (!tagged_only || im->n_tags) &&
+			    strcmp(im->repository, repos.v[r]) == 0)
+				rc = fn(x, im, f, n);
 		}
 		xfer_found_free(f, n);
 	}
 	strlist_release(&repos);
+	return rc;
+}
+
+/* A difference on an image the plan deletes makes the plan stale as a
+ * whole (--apply's promise: exactly the saved plan, or nothing). */
+static int stale_image(struct exec *x, const struct prune_image *im, const struct xfer_found *f,
+                       size_t n)
+{
+	char *why = tags_changed(im, f, n);
+	int rc = 0;
+
+	if (why)
+		rc = error_set(RV_EDENIED, "the plan is stale: %s/%s@%s: %s; make a new plan",
+		               x->plan->registry, im->repository, im->digest, why);
+	free(why);
 	return rc;
 }
 
@@ -397,29 +411,6 @@ static int delete_image(struct exec *x, const struct prune_image *im, const stru
 	return d->done ? delete_children(x, im) : 0;
 }
 
-static int delete_all(struct exec *x)
-{
-	struct strlist repos = STRLIST_INIT;
-	int rc = 0;
-
-	deleting_repos(x->plan, 0, &repos);
-	for (size_t r = 0; rc == 0 && r < repos.n; r++) {
-		struct xfer_found *f;
-		size_t n;
-		if ((rc = tags_now(x, repos.v[r], &f, &n)) < 0)
-			break;
-		for (size_t i = 0; rc == 0 && i < x->plan->n_images; i++) {
-			const struct prune_image *im = &x->plan->images[i];
-			if (im->decision == PRUNE_DELETE && im->top &&
-			    strcmp(im->repository, repos.v[r]) == 0)
-				rc = delete_image(x, im, f, n);
-		}
-		xfer_found_free(f, n);
-	}
-	strlist_release(&repos);
-	return rc;
-}
-
 static char *summary_json(const struct prune_report *r)
 {
 	return xasprintf("{\"deleted\":%zu,\"skipped\":%zu,\"safekept\":%zu,\"safekeepFailed\":%zu}",
@@ -444,11 +435,11 @@ int prune_execute(const struct prune_options *o, const struct prune_plan *plan,
 	if ((rc = catalog_run_start(o->cat, "prune", o->args_json, &x.run_id)) < 0)
 		goto done;
 	out->run_id = x.run_id;
-	if ((rc = stale_deployed(&x)) < 0 || (rc = stale_tags(&x)) < 0)
+	if ((rc = stale_deployed(&x)) < 0 || (rc = each_deleted(&x, 1, stale_image)) < 0)
 		goto done;
 	if ((rc = keep_safe(&x)) < 0)
 		goto done;
-	rc = delete_all(&x);
+	rc = each_deleted(&x, 0, delete_image);
 	if (rc == 0 && out->skipped)
 		rc = error_set(RV_ERROR, "%zu of %zu deletions skipped", out->skipped,
 		               out->n_deletions);
