@@ -62,7 +62,8 @@ const char cmd_restore_help[] =
 "    With --run, everything the prune run RUN_ID deleted comes back,\n"
 "    each digest with all the tags it had, and the run is marked undone.\n"
 "    A run of any other command (backup, mirror, ...) is refused; a\n"
-"    prune run that deleted nothing is left as it is.\n"
+"    prune run that deleted nothing is left as it is. With --dry-run it\n"
+"    says what would come back and changes nothing, registry or catalog.\n"
 "\n"
 "    Text output, one line on stdout:\n"
 "      restored HOST/REPO:TAG (sha256:...) from archive /srv/vault in\n"
@@ -70,7 +71,8 @@ const char cmd_restore_help[] =
 "    with --dry-run: would restore ... from ...: 3 of 7 blobs to upload,\n"
 "    4 manifests to put. With --run one line per image, 'restored' or\n"
 "    'FAILED', then 'run N undone: X images restored' (or 'run N\n"
-"    deleted nothing: nothing to restore').\n"
+"    deleted nothing: nothing to restore'); with --dry-run 'would\n"
+"    restore' lines and 'run N: X images would be restored'.\n"
 "\n"
 "OPTIONS\n"
 "    --to HOST[/REPO]\n"
@@ -88,14 +90,14 @@ const char cmd_restore_help[] =
 "        Restore from an OCI layout tarball.\n"
 "    --run RUN_ID\n"
 "        Undo a prune run (cannot be combined with REF, --from, --to,\n"
-"        --at, --from-store or --dry-run).\n"
+"        --at or --from-store; --dry-run may be added).\n"
 "\n"
 "    The global options (regvault --help) apply too: --jobs blobs move\n"
 "    at once; --catalog names the catalog. With --output json the result\n"
 "    is {\"ref\", \"target\", \"digest\", \"source\", \"durationSeconds\",\n"
 "    \"blobsUploaded\", \"blobsTotal\", \"bytesUploaded\", \"manifestsPut\",\n"
 "    \"dryRun\", \"notes\": [...]}; with --run {\"run\", \"images\": [{\"ref\",\n"
-"    \"tags\", \"status\", \"error\"}], \"restored\", \"failed\"}.\n"
+"    \"tags\", \"status\", \"error\"}], \"restored\", \"failed\", \"dryRun\"}.\n"
 "\n"
 "EXIT STATUS\n"
 "    0 the image is back and was read back from the registry (--run:\n"
@@ -164,12 +166,10 @@ static int parse_run(struct restore_args *a)
 /* Which options go together: --run alone; --from without the catalog's. */
 static int check_combination(const struct restore_args *a)
 {
-	if (a->run_text && (a->ref || a->from || a->to || a->at_text || a->store_text ||
-	                    a->dry_run))
+	if (a->run_text && (a->ref || a->from || a->to || a->at_text || a->store_text))
 		return output_usage_error("restore", "--run cannot be combined with %s",
 		                          a->ref ? "REF" : a->from ? "--from" : a->to ? "--to" :
-		                          a->at_text ? "--at" : a->store_text ? "--from-store" :
-		                          "--dry-run");
+		                          a->at_text ? "--at" : "--from-store");
 	if (a->run_text)
 		return RV_EXIT_OK;
 	if (a->from && (a->at_text || a->store_text))
@@ -306,11 +306,11 @@ json_t *cli_restore_json(const struct restore_report *r)
 
 /* --- restore --run ------------------------------------------------------------ */
 
-static void print_undo_item(const struct restore_undo_item *it)
+static void print_undo_item(const struct restore_undo_item *it, int dry_run)
 {
 	char msg[1024];
 
-	printf("%s %s (", it->rc ? "FAILED" : "restored", it->ref);
+	printf("%s %s (", it->rc ? "FAILED" : dry_run ? "would restore" : "restored", it->ref);
 	if (!it->n_tags)
 		printf("untagged");
 	for (size_t k = 0; k < it->n_tags; k++)
@@ -339,11 +339,13 @@ static json_t *undo_json(const struct restore_undo_report *r)
 			                    output_json_string(it->msg ? it->msg : "failed")));
 		json_array_append_new(images, o);
 	}
-	return json_pack("{s:I,s:o,s:I,s:I}", "run", (json_int_t)r->run_id, "images", images,
-	                 "restored", (json_int_t)r->restored, "failed", (json_int_t)r->failed);
+	return json_pack("{s:I,s:o,s:I,s:I,s:b}", "run", (json_int_t)r->run_id, "images", images,
+	                 "restored", (json_int_t)r->restored, "failed", (json_int_t)r->failed,
+	                 "dryRun", r->dry_run);
 }
 
-/* Undoing needs the lock: it marks every image, and the run, undone. */
+/* Undoing needs the lock: it marks every image, and the run, undone. A dry
+ * run only reads, so it works beside a running prune. */
 static int undo_run(int64_t run_id, registry_session *session, const struct xfer_options *xo,
                     const struct cli_globals *g)
 {
@@ -351,7 +353,8 @@ static int undo_run(int64_t run_id, registry_session *session, const struct xfer
 	struct stat st;
 	catalog *cat = NULL;
 	/* A missing catalog: reading says so (writing would create one). */
-	int status, rc = cli_catalog_open(&cat, g, g->catalog && stat(g->catalog, &st) == 0
+	int status, rc = cli_catalog_open(&cat, g, !xo->plan_only && g->catalog &&
+	                                              stat(g->catalog, &st) == 0
 	                                              ? CATALOG_WRITE : CATALOG_READ);
 
 	if (rc == 0)
@@ -363,9 +366,12 @@ static int undo_run(int64_t run_id, registry_session *session, const struct xfer
 		status = rc == 0 ? status : RV_EXIT_FAILURE;
 	} else {
 		for (size_t i = 0; i < rep.n_items; i++)
-			print_undo_item(&rep.items[i]);
+			print_undo_item(&rep.items[i], rep.dry_run);
 		if (rc == 0 && rep.n_items == 0)
 			printf("run %lld deleted nothing: nothing to restore\n", (long long)run_id);
+		else if (rc == 0 && rep.dry_run)
+			printf("run %lld: %zu images would be restored\n", (long long)run_id,
+			       rep.restored);
 		else if (rc == 0)
 			printf("run %lld undone: %zu images restored\n", (long long)run_id, rep.restored);
 		status = rc == 0 ? RV_EXIT_OK : output_error(rc);
@@ -417,6 +423,7 @@ int cmd_restore(int argc, char **argv, const struct cli_globals *g)
 		return output_error(rc);
 	xo.jobs = g->jobs;
 	if (a.run_text) {
+		xo.plan_only = a.dry_run;
 		status = undo_run(a.run_id, session, &xo, g);
 		goto done;
 	}

@@ -98,7 +98,14 @@ for ref in $(scn_deleted); do
 	want 0 restore --dry-run "$reg/$ref"
 done
 
-# 4. Undo: byte-identical.
+# 4. Undo: a dry run names every deleted image and changes nothing; then
+# the real one brings everything back byte-identical.
+want 0 restore --run "$run" --dry-run
+[[ $(grep -c '^would restore ' "$work/out") -eq $(scn_deleted | wc -l) ]] ||
+	fail "restore --run --dry-run does not list every deleted image: $(cat "$work/out")"
+grep -q "^run $run: $(scn_deleted | wc -l) images would be restored$" "$work/out" ||
+	fail "restore --run --dry-run summary: $(tail -n 1 "$work/out")"
+state_is pruned || fail "restore --run --dry-run changed the registry"
 want 0 restore --run "$run"
 bash "$here/check_registry.sh" "$scn" "$reg" pushed >/dev/null || fail "restore --run did not bring everything back"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage errors of restore, each exit 2 before the catalog is touched:
-# no REF, two REFs, --run with REF/--from/--to/--at/--dry-run, bad --run,
+# no REF, two REFs, --run with REF/--from/--to/--at/--from-store, bad --run,
 # --at and --from-store values, --from without --to or with --at, --at
 # with a digest, an invalid REF or --to.
 ref=127.0.0.1:5000/app:1
@@ -16,7 +16,7 @@ $ref 127.0.0.1:5000/app:2
 --run 3 --from x.tar
 --run 3 --to 127.0.0.1:5000
 --run 3 --at 2d
---run 3 --dry-run
+--run 3 --from-store archive
 --run 0
 --run abc
 --at yesterday $ref
