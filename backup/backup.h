@@ -101,12 +101,18 @@ struct rebuild_report {
 	size_t volumes, blobs, images;
 	int64_t bytes;
 	size_t bad;                   /* blobs that did not hash to their names (not recorded) */
+	size_t skipped;               /* images index.json lists whose manifest is missing or
+	                                 unreadable (not recorded; a warning names each) */
 };
 
 /* Records in cat (open for writing, normally fresh) everything the archive
  * store at dir holds, from its volumes alone: volumes, blob locations,
  * verified copies (every blob re-hashed), manifests, the images listed in
- * index.json and their tags. */
+ * index.json and their tags. A volume with an entry no layout has (links,
+ * devices, "..", a blob twice, a cut) fails it all (RV_EINVALID); a blob
+ * that does not hash to its name, or an image whose manifest is missing or
+ * does not hash to its name, is left out and counted (bad, skipped), the
+ * rest recorded: a rebuild salvages what the volumes still prove. */
 int backup_rebuild(catalog *cat, const char *dir, struct rebuild_report *out);
 
 #endif

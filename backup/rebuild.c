@@ -18,6 +18,7 @@
 #include "ocitar/ocitar.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/timeutil.h"
 #include "util/banned.h"
 
@@ -129,6 +130,16 @@ static int one_ref(const struct ocitar_ref *ref, void *ctx)
 
 	if (rc == 0)
 		rc = record_manifest(b, registry, repo, ref->repository, ref->digest, 0);
+	/* An image whose manifest (or a child's) is missing or does not hash
+	 * to its name is no copy of anything: leave it out, say so, and go on
+	 * with the rest (a rebuild is for when things went wrong). */
+	if (rc == RV_ENOTFOUND || rc == RV_EDIGEST || rc == RV_EINVALID || rc == RV_ETOOBIG) {
+		log_warn("image \"%s\" not recorded: %s", ref->name, error_msg());
+		error_clear();
+		b->out->skipped++;
+		rc = 0;
+		goto done;
+	}
 	if (rc == 0)
 		rc = catalog_store_ref_put(b->cat, b->store_id, registry, repo, tag, ref->digest,
 		                           b->run_id);
@@ -141,6 +152,7 @@ static int one_ref(const struct ocitar_ref *ref, void *ctx)
 	} else if (rc == 0) {
 		b->out->images++;
 	}
+done:
 	free(registry);
 	free(repo);
 	free(tag);

@@ -269,7 +269,7 @@ int cmd_backup(int argc, char **argv, const struct cli_globals *g)
 		                            "REGVAULT_CATALOG");
 		goto done;
 	}
-	rc = catalog_open(&cat, g->catalog, CATALOG_WRITE);
+	rc = cli_catalog_open(&cat, g, CATALOG_WRITE);
 	if (rc == 0)
 		rc = cli_session_new(&session, g);
 	if (rc != 0) {

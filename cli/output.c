@@ -8,6 +8,7 @@
 #include <errno.h>
 #include "cli/exitcode.h"
 #include "cli/output.h"
+#include "registry/registry.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -27,13 +28,19 @@ static const char *level_name(enum log_level level)
 	return "log";
 }
 
+/* Messages quote what registries sent, and a registry may quote our
+ * Authorization header back (docs/security.md): every message that leaves
+ * through here is redacted first; HTTP trace lines too (their headers
+ * are redacted already, but a server may echo a credential in any header). */
 static void stderr_sink(enum log_level level, const char *msg, void *ctx)
 {
 	char line[4096];
+	char *safe = registry_redact_text(msg);
 
 	(void)ctx;
 	fprintf(stderr, "regvault: %s: %s\n", level_name(level),
-	        str_printable(line, sizeof(line), msg));
+	        str_printable(line, sizeof(line), safe));
+	free(safe);
 }
 
 void output_init(enum output_mode m, int quiet, int verbose, int trace)
@@ -98,9 +105,11 @@ static void json_error_doc(const char *code_name, const char *msg)
 int output_error(int code)
 {
 	char msg[1024];
+	char *safe = registry_redact_text(*error_msg() ? error_msg() : "unknown error");
 
 	/* Messages quote what the user or a server sent: keep them one line. */
-	str_printable(msg, sizeof(msg), *error_msg() ? error_msg() : "unknown error");
+	str_printable(msg, sizeof(msg), safe);
+	free(safe);
 	fprintf(stderr, "regvault: error: %s\n", msg);
 	if (mode == OUTPUT_JSON)
 		json_error_doc(error_code_name(code), msg);

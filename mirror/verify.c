@@ -15,8 +15,12 @@
 
 #include "mirror/mirror.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/strlist.h"
 #include "util/banned.h"
+
+/* Reads of one object before a digest mismatch counts as a bad copy. */
+#define VERIFY_ATTEMPTS 3
 
 struct host {
 	char *name;
@@ -151,11 +155,20 @@ static int check_object(const char *digest, int64_t size, int is_manifest, void 
 		return 0;
 	}
 	v->out->objects++;
-	if (is_manifest)   /* fetched by digest: the bytes are hashed against it */
-		rc = registry_manifest_get_raw(c, v->cur->repo, digest, &raw, NULL);
-	else
-		rc = check_blob(v, c, digest, size);
-	buf_release(&raw);
+	/* A byte flipped in transit (a middlebox, a bad NIC) must not cost a
+	 * good copy its row: only a mismatch that a fresh GET repeats shows
+	 * the copy itself is wrong. xfer tries a blob again the same way. */
+	for (int attempt = 1;; attempt++) {
+		if (is_manifest)   /* fetched by digest: the bytes are hashed against it */
+			rc = registry_manifest_get_raw(c, v->cur->repo, digest, &raw, NULL);
+		else
+			rc = check_blob(v, c, digest, size);
+		buf_release(&raw);
+		if (rc != RV_EDIGEST || attempt == VERIFY_ATTEMPTS)
+			break;
+		log_info("%s; checking %s again (%d of %d)", error_msg(), digest, attempt + 1,
+		         VERIFY_ATTEMPTS);
+	}
 	if (rc < 0)
 		fail(v, digest, rc, error_msg());
 	return 0;   /* go on: report every failure of the image */

@@ -280,11 +280,22 @@ struct load {
 	int have_index;
 };
 
+/* A blob stored twice in one tar is refused: an extraction keeps the last
+ * copy, a lookup by digest the first, and when they differ one of them
+ * lies. Our writer never stores a blob twice in a volume (write.c). Across
+ * volumes the first location wins. */
 static int load_blob(void *ctx, const char *digest, int64_t offset, int64_t length)
 {
 	struct load *l = ctx;
+	const struct ocitar_loc *was;
 
-	ocitar_blobs_add(&l->s->blobs, digest, l->vol, offset, length);
+	if (ocitar_blobs_add(&l->s->blobs, digest, l->vol, offset, length))
+		return 0;
+	was = ocitar_blobs_find(&l->s->blobs, digest);
+	if (was && was->vol == l->vol)
+		return error_set(RV_EINVALID, "volume \"%s\": entry \"blobs/%.*s/%s\": appears twice",
+		                 l->s->vols[l->vol].path, (int)(strchr(digest, ':') - digest), digest,
+		                 oci_digest_hex(digest));
 	return 0;
 }
 

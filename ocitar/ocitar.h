@@ -36,7 +36,9 @@
  * extracted to a path taken from an archive. Entries whose names contain
  * "..", start with "/", are links or devices, or are not "blobs/<alg>/<hex>"
  * with a valid digest (besides oci-layout, index.json, manifest.json and
- * repositories) make the volume refused with RV_EINVALID naming the entry.
+ * repositories), a blob stored twice in one tar, and an entry whose size
+ * runs past the end of the file make the volume refused with RV_EINVALID
+ * naming the entry. Blob bytes are checked against their name when read.
  */
 #ifndef RV_OCITAR_OCITAR_H
 #define RV_OCITAR_OCITAR_H
@@ -128,7 +130,9 @@ int ocitar_scan_volume(struct oci_store *s, const char *volume, ocitar_entry_fn 
 
 /* Re-reads length bytes at offset of a volume and checks they hash to
  * digest (RV_EDIGEST otherwise; RV_ENOTFOUND when the volume is missing or
- * too short). For `catalog verify --deep`, from catalog locations. */
+ * too short). The range is dropped from the page cache first, so the bytes
+ * come from the medium. For `catalog verify --deep`, from catalog
+ * locations, and `catalog rebuild`. */
 int ocitar_verify_range(struct oci_store *s, const char *volume, int64_t offset,
                         int64_t length, const char *digest);
 

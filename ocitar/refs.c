@@ -199,6 +199,17 @@ static int parse_entry(struct ocitar_reftab *t, json_t *d, size_t i, const char 
 			name = json_string_value(json_object_get(ann, OCITAR_ANN_REF_NAME));
 	}
 	owned = name && *name ? xstrdup(name) : xasprintf("@%s", digest);
+	/* "<repository>@<digest>" names an image: it must be this entry's,
+	 * or a lookup by that name would hand out another image. */
+	if (strrchr(owned, '@') && strchr(strrchr(owned, '@'), ':') &&
+	    strcmp(strrchr(owned, '@') + 1, digest)) {
+		char q[256];
+
+		error_set(RV_EINVALID, "%s: manifests[%zu]: name \"%s\" is not of digest \"%s\"",
+		          what, i, str_printable(q, sizeof(q), owned), digest);
+		free(owned);
+		return RV_EINVALID;
+	}
 	/* A name listed twice: the first wins, as in skopeo's lookup. */
 	find_pos(t, owned, &found);
 	if (found) {

@@ -50,46 +50,69 @@ static registry_op *repo_op(registry_client *c, const char *method, const char *
 /* --- Listings ---------------------------------------------------------------- */
 
 struct page {
-	char *next;   /* absolute URL of the next page, NULL on the last */
+	char *next;                  /* absolute URL of the next page, NULL on the last */
+	struct listing_parser parser;
+	struct strlist *got;         /* every entry so far, this page's appended */
+	size_t start;                /* got->n when the page began */
 };
+
+/* Pages stream into the parser: a listing costs its entries, never a
+ * page's bytes or a JSON tree of them (listing.c). */
+static int page_write(void *ctx, const void *data, size_t len)
+{
+	struct page *p = ctx;
+	return listing_feed(&p->parser, data, len);
+}
+
+/* A page that broke off is asked for again from its start: drop what it
+ * gave so far, and send no Range (op.c resumes sinks from op->got). */
+static int page_retry(registry_op *op)
+{
+	struct page *p = op->data;
+
+	while (p->got->n > p->start)
+		free(p->got->v[--p->got->n]);
+	listing_init(&p->parser, p->parser.key, p->parser.what, p->got, p->parser.max_entries);
+	op->got = 0;
+	return 0;
+}
+
+/* The Link header's next page, resolved against the request. A link to
+ * another scheme, host or port is refused, not followed: the request
+ * would carry this registry's credentials there (a token, or the user's
+ * password under basic auth). Sets the error and returns NULL. */
+static char *next_page(registry_op *op)
+{
+	char *next = client_resolve(op->url, op->r.link);
+	char q[200];
+
+	if (!next) {
+		error_set(RV_EINVALID, "the next-page link \"%s\" is not a URL",
+		          str_printable(q, sizeof(q), op->r.link));
+		return NULL;
+	}
+	if (!client_same_origin(op->url, next)) {
+		error_set(RV_EINVALID,
+		          "the next-page link points at another host (%s); not following it with "
+		          "this registry's credentials", str_printable(q, sizeof(q), next));
+		free(next);
+		return NULL;
+	}
+	return next;
+}
 
 static int page_handler(registry_op *op)
 {
 	struct page *p = op->data;
+	int rc;
 
 	if (op->r.status != 200)
 		return op_fail_status(op);
-	if (op->r.link)
-		p->next = client_resolve(op->url, op->r.link);
+	if ((rc = listing_finish(&p->parser)) < 0)
+		return op_fail(op, rc, "%s", error_msg());
+	if (op->r.link && !(p->next = next_page(op)))
+		return op_fail(op, RV_EINVALID, "%s", error_msg());
 	return 0;
-}
-
-static int collect_page(const struct buf *body, const char *key, struct strlist *out,
-                        const char *what, const char *registry)
-{
-	json_error_t jerr;
-	json_t *root = json_loadb(body->ptr ? body->ptr : "", body->len, 0, &jerr);
-	json_t *arr = json_object_get(root, key);
-	int rc = 0;
-
-	if (!json_is_object(root) || (arr && !json_is_array(arr) && !json_is_null(arr))) {
-		rc = error_set(RV_EINVALID, "%s on \"%s\": invalid JSON answer (%s)", what, registry,
-		               root ? "unexpected shape" : jerr.text);
-	} else {
-		/* distribution v2.8 sends "tags": null when every tag was deleted. */
-		size_t i;
-		json_t *v;
-		json_array_foreach(arr, i, v) {
-			if (!json_is_string(v)) {
-				rc = error_set(RV_EINVALID, "%s on \"%s\": non-string entry in \"%s\"",
-				               what, registry, key);
-				break;
-			}
-			strlist_add(out, json_string_value(v));
-		}
-	}
-	json_decref(root);
-	return rc;
 }
 
 static int list_all(registry_client *c, char *url, char *scope, const char *what,
@@ -97,30 +120,31 @@ static int list_all(registry_client *c, char *url, char *scope, const char *what
 {
 	int rc = 0;
 	struct strlist got = STRLIST_INIT;
+	char *label = xasprintf("%s on \"%s\"", what, c->name);
 
 	for (int pages = 0; url; pages++) {
-		struct buf body = BUF_INIT;
-		struct page p = { NULL };
-		if (pages >= LIST_MAX_PAGES || got.n > LIST_MAX_ENTRIES) {
-			rc = error_set(RV_ETOOBIG, "%s on \"%s\": more than %d entries or %d pages; "
-			               "refusing to go on", what, c->name, LIST_MAX_ENTRIES, LIST_MAX_PAGES);
+		struct page p = { .got = &got, .start = got.n };
+		if (pages >= LIST_MAX_PAGES) {
+			rc = error_set(RV_ETOOBIG, "%s: more than %d pages; refusing to go on", label,
+			               LIST_MAX_PAGES);
 			free(url);
 			break;
 		}
-		buf_init(&body, JSON_PAGE_MAX);
+		listing_init(&p.parser, key, label, &got, REGISTRY_LIST_MAX);
 		registry_op *op = op_new(c, "GET", url, xstrdup(scope), xstrdup(what));
-		op->out = &body;
+		op->has_sink = 1;
+		op->sink.write = page_write;
+		op->sink.ctx = &p;
+		op->out_hash = oci_hasher_new(OCI_SHA256);   /* op.c hashes every sink's bytes */
 		op->data = &p;
 		op->handler = page_handler;
+		op->on_retry = page_retry;
 		char *asked = xstrdup(url);
 		rc = op_run(op);
-		if (rc == 0)
-			rc = collect_page(&body, key, &got, what, c->name);
 		if (rc == 0 && p.next && strcmp(p.next, asked) == 0)
-			rc = error_set(RV_EINVALID, "%s on \"%s\": the next-page link points at the "
-			               "same page", what, c->name);
+			rc = error_set(RV_EINVALID, "%s: the next-page link points at the same page",
+			               label);
 		free(asked);
-		buf_release(&body);
 		url = p.next;
 		if (rc < 0) {
 			free(url);
@@ -128,8 +152,14 @@ static int list_all(registry_client *c, char *url, char *scope, const char *what
 		}
 	}
 	free(scope);
+	free(label);
 	if (rc == 0) {
 		strlist_sort(&got);
+		if (out->n == 0) {   /* the usual case: hand the array over, no copy */
+			free(out->v);
+			*out = got;
+			return 0;
+		}
 		for (size_t i = 0; i < got.n; i++)
 			strlist_add_owned(out, got.v[i]);
 		free(got.v);
@@ -776,8 +806,8 @@ static int referrers_handler(registry_op *op)
 		return 0;
 	r->supported = 1;
 	r->filtered = op->r.filters_applied;
-	if (op->r.link)
-		r->next = client_resolve(op->url, op->r.link);
+	if (op->r.link && !(r->next = next_page(op)))
+		return op_fail(op, RV_EINVALID, "%s", error_msg());
 	return 0;
 }
 

@@ -457,6 +457,16 @@ static char *json_nonempty_string(json_t *obj, const char *key)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
+/* A token goes into "Authorization: Bearer <token>" as it is: a CR or LF
+ * in it would start a header of the token server's choosing. */
+static int has_control(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* token.md: expires_in defaults to 60 s when absent. A smaller positive
  * value is honoured, not raised to 60 as some clients do: a token used past
  * its real expiry costs a 401 and, mid-upload, a re-sent blob. */
@@ -505,6 +515,10 @@ int auth_token_parse(struct auth_token *out, const char *body, size_t len)
 	out->refresh_token = json_nonempty_string(root, "refresh_token");
 	out->expires_in = token_lifetime(json_object_get(root, "expires_in"));
 	json_decref(root);
+	if (has_control(out->token) || has_control(out->refresh_token)) {
+		auth_token_release(out);
+		return error_set(RV_EINVALID, "token response: a token holds a control character");
+	}
 	return 0;
 }
 

@@ -58,9 +58,10 @@ struct auth_token {
 	int64_t expires_in;      /* seconds as given (60 when absent or not positive), at most INT32_MAX */
 };
 
-/* Parses a token server response body. RV_EINVALID when it is not JSON or
- * holds neither token nor access_token (a non-empty string); RV_ETOOBIG
- * over 1 MiB. Error messages never quote the body. */
+/* Parses a token server response body. RV_EINVALID when it is not JSON,
+ * holds neither token nor access_token (a non-empty string), or a token
+ * holds a control character (it goes into a header); RV_ETOOBIG over
+ * 1 MiB. Error messages never quote the body. */
 int auth_token_parse(struct auth_token *out, const char *body, size_t len);
 void auth_token_release(struct auth_token *t);
 /* The GET token URL: realm + "?service=…&scope=…&scope=…" (one scope
@@ -106,7 +107,8 @@ struct creds {
  * never in argv or the environment.
  * 0 with *out filled, RV_ENOTFOUND when nothing applies (anonymous), other
  * codes when a file or helper is broken: broken JSON, a wrong type, bad
- * base64 (the message names the file and key, never a secret). */
+ * base64, a registrytoken holding a control character (the message names
+ * the file and key, made printable, never a secret). */
 int creds_lookup(struct creds *out, const char *authfile, const char *registry,
                  const char *repo);
 /* Runs "docker-credential-<helper> get" (found on $PATH, empty entries

@@ -6,6 +6,7 @@
  * minutes), and doing them in line keeps every op's attach step a plain
  * function call instead of a chain of callbacks.
  */
+#include <ctype.h>
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <stdarg.h>
@@ -187,6 +188,46 @@ char *client_resolve(const char *base_url, const char *ref)
 	return res;
 }
 
+/* One part of a URL, lowercased; NULL when it has none. */
+static char *url_part(CURLU *u, CURLUPart what)
+{
+	char *v = NULL, *res = NULL;
+
+	if (curl_url_get(u, what, &v, CURLU_DEFAULT_PORT) == CURLUE_OK && v) {
+		res = xstrdup(v);
+		for (char *p = res; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	curl_free(v);
+	return res;
+}
+
+static int url_origin(const char *url, char **scheme, char **host, char **port)
+{
+	CURLU *u = curl_url();
+
+	if (!u)
+		xdie("out of memory");
+	*scheme = *host = *port = NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+		*scheme = url_part(u, CURLUPART_SCHEME);
+		*host = url_part(u, CURLUPART_HOST);
+		*port = url_part(u, CURLUPART_PORT);
+	}
+	curl_url_cleanup(u);
+	return *scheme && *host && *port ? 0 : -1;
+}
+
+int client_same_origin(const char *a, const char *b)
+{
+	char *s1 = NULL, *h1 = NULL, *p1 = NULL, *s2 = NULL, *h2 = NULL, *p2 = NULL;
+	int same = url_origin(a, &s1, &h1, &p1) == 0 && url_origin(b, &s2, &h2, &p2) == 0 &&
+	           strcmp(s1, s2) == 0 && strcmp(h1, h2) == 0 && strcmp(p1, p2) == 0;
+
+	free(s1), free(h1), free(p1), free(s2), free(h2), free(p2);
+	return same;
+}
+
 /* --- Rate limit --------------------------------------------------------------- */
 
 /* A token bucket per host: rate tokens a second, at most one second's
@@ -289,8 +330,12 @@ static void simple_request(registry_client *c, const char *url, const char *form
 		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
 		curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
 		client_tls_setup(c, e);
-		if (form)
+		/* A form carries a refresh token: libcurl re-posts the body on a
+		 * 307/308, to any host, so a token POST follows no redirect. */
+		if (form) {
 			curl_easy_setopt(e, CURLOPT_POSTFIELDS, form);
+			curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+		}
 		if (basic && basic->username) {
 			curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 			curl_easy_setopt(e, CURLOPT_USERNAME, basic->username);
@@ -471,8 +516,11 @@ static void token_store(registry_client *c, const char *scope, const struct auth
 	e->expires_ms = time_mono_ms() + life_ms - (life_ms > 60000 ? 30000 : life_ms / 4);
 }
 
-/* Plain-HTTP token endpoints get credentials only on loopback or when
- * the user named the registry insecure. */
+/* A plain-HTTP token endpoint gets a request (and our credentials) only
+ * on loopback, on the registry's own host when the registry was named
+ * insecure, or when its own host was named with --insecure-registry: a
+ * registry cannot send what we hold for it in clear text to a host of its
+ * choosing. */
 static int realm_allowed(registry_client *c)
 {
 	if (str_has_prefix(c->realm, "https://"))
@@ -480,17 +528,25 @@ static int realm_allowed(registry_client *c)
 	if (!str_has_prefix(c->realm, "http://"))
 		return error_set(RV_EAUTH, "registry \"%s\": token realm \"%s\" is not an http(s) URL",
 		                 c->name, c->realm);
-	char host[256];
+	char hostport[256], host[256], reg_host[256];
 	const char *h = c->realm + strlen("http://");
 	size_t n = strcspn(h, "/?#");
-	if (n >= sizeof(host))
-		n = sizeof(host) - 1;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (c->insecure || is_loopback(host) || session_is_insecure(c->s, host))
+	const char *at = memchr(h, '@', n);   /* userinfo is no part of the host */
+	if (at) {
+		n -= (size_t)(at + 1 - h);
+		h = at + 1;
+	}
+	if (n >= sizeof(hostport))
+		n = sizeof(hostport) - 1;
+	memcpy(hostport, h, n);
+	hostport[n] = '\0';
+	client_host_of(hostport, host, sizeof(host));
+	client_host_of(c->name, reg_host, sizeof(reg_host));
+	if (is_loopback(hostport) || session_is_insecure(c->s, hostport) ||
+	    (c->insecure && strcasecmp(host, reg_host) == 0))
 		return 0;
 	return error_set(RV_EAUTH, "registry \"%s\": refusing plain-HTTP token endpoint \"%s\" "
-	                 "(name it with --insecure-registry to allow)", c->name, c->realm);
+	                 "(pass --insecure-registry %s to allow it)", c->name, c->realm, host);
 }
 
 static int token_fetch(registry_client *c, const char *scope)

@@ -388,8 +388,12 @@ int creds_helper_get(struct creds *out, const char *helper, const char *server)
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!helper_name_ok(helper))
-		return error_set(RV_EINVALID, "credential helper name \"%s\" is not valid", helper);
+	if (!helper_name_ok(helper)) {
+		char q[128];
+
+		return error_set(RV_EINVALID, "credential helper name \"%s\" is not valid",
+		                 str_printable(q, sizeof(q), helper));
+	}
 	display = xasprintf("docker-credential-%s", helper);
 	r.display = display;
 	path = fs_find_on_path(display);
@@ -625,6 +629,10 @@ static int decode_entry(struct creds *out, json_t *e, const char *what, const ch
 	    (ret = get_string(&idtok, e, "identitytoken", what, key)) ||
 	    (ret = get_string(&regtok, e, "registrytoken", what, key)))
 		return ret;
+	for (const char *p = regtok; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)   /* it goes into a header as it is */
+			return error_set(RV_EINVALID, "%s: entry \"%s\": \"registrytoken\" holds a "
+			                 "control character", what, key);
 	if (!auth && user && pass) { /* docker CLI reads these when "auth" is absent */
 		out->username = xstrdup(user);
 		out->password = xstrdup(pass);
@@ -688,8 +696,14 @@ static int lookup_config(struct creds *out, json_t *root, const char *what,
 		return ret;
 	if (json_is_object(auths))
 		entry = find_entry(auths, lk, &key);
-	if (entry && (ret = decode_entry(out, entry, what, key, env)) != RV_ENOTFOUND)
-		return ret;
+	if (entry) {
+		/* The key reaches messages: a URL-form key is the file's text. */
+		char kq[256];
+
+		ret = decode_entry(out, entry, what, str_printable(kq, sizeof(kq), key), env);
+		if (ret != RV_ENOTFOUND)
+			return ret;
+	}
 	creds_release(out);
 	if (env)
 		return RV_ENOTFOUND;

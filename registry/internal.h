@@ -24,8 +24,11 @@
 /* Caps on what a peer can make us hold. */
 #define ERRBODY_MAX ((size_t)64 << 10)
 #define JSON_PAGE_MAX ((size_t)64 << 20)
-#define LIST_MAX_ENTRIES 2000000
 #define LIST_MAX_PAGES 100000
+/* A listing page streams through listing_feed(): no page is held whole. */
+#define LISTING_PAGE_MAX ((int64_t)256 << 20)
+#define LISTING_STR_MAX 1024
+#define LISTING_DEPTH_MAX 32
 
 enum op_state { OP_NEW, OP_SLEEPING, OP_RUNNING, OP_FINISHED };
 
@@ -175,6 +178,41 @@ void client_host_of(const char *name, char *out, size_t outlen);
 int64_t client_rate_wait(registry_client *c);
 /* Resolves a Location/Link target against a request URL. Caller frees. */
 char *client_resolve(const char *base_url, const char *ref);
+/* 1 when both URLs have the same scheme, host and port (the scheme's
+ * default port filled in), 0 otherwise or when either does not parse.
+ * A listing's next-page link is followed only to the same origin: the
+ * request carries this registry's credentials. */
+int client_same_origin(const char *a, const char *b);
+
+/* listing.c — the incremental parser of tags/list and _catalog pages. */
+struct listing_parser {
+	const char *key;            /* the member whose array is collected */
+	const char *what;           /* "tags of \"r\" on \"reg\"", for messages */
+	struct strlist *out;        /* entries are appended here */
+	size_t max_entries;         /* out->n never passes this */
+	int64_t bytes;
+	int failed;                 /* the RV_E* code once failed; sticky */
+	int expect;                 /* what may come next (listing.c) */
+	char stack[LISTING_DEPTH_MAX];
+	int depth;
+	int key_is_wanted;          /* the member at depth 1 is `key` */
+	int seen_key, collecting;
+	int token;                  /* inside a string or a literal */
+	char str[LISTING_STR_MAX + 1];
+	size_t slen;
+	int str_over, str_ctl, escape, uhex;
+	unsigned uval, hi_surrogate;
+	char lit[32];
+	size_t llen;
+};
+void listing_init(struct listing_parser *p, const char *key, const char *what,
+                  struct strlist *out, size_t max_entries);
+/* Feeds the next bytes of the page; 0, or RV_EINVALID (not the expected
+ * JSON) / RV_ETOOBIG (over max_entries or LISTING_PAGE_MAX) with the
+ * message set. After a failure every call returns the same code. */
+int listing_feed(struct listing_parser *p, const void *data, size_t len);
+/* The page ended: 0 when it was one complete object. */
+int listing_finish(struct listing_parser *p);
 
 /* op.c */
 registry_op *op_new(registry_client *c, const char *method, char *url, char *scope, char *what);

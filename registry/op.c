@@ -161,17 +161,26 @@ static void finish(registry_op *op, int rc)
 
 /* --- Callbacks ------------------------------------------------------------- */
 
+/* Longest wait a Retry-After can ask for, in seconds. Larger values (or a
+ * date years ahead) are taken as this: the retry policy caps the wait far
+ * below anyway, and secs * 1000 must not overflow. */
+#define RETRY_AFTER_MAX_S (7 * 86400)
+
 static int64_t parse_retry_after(const char *v)
 {
 	int64_t secs, when;
 
 	if (str_to_int64(v, &secs) == 0)
-		return secs < 0 ? 0 : secs * 1000;
-	if (time_parse_http_date(v, &when) == 0) {
-		int64_t d = when - time_now();
-		return d < 0 ? 0 : d * 1000;
-	}
-	return -1;
+		;
+	else if (time_parse_http_date(v, &when) == 0)
+		secs = when - time_now();   /* a 4-digit year: no overflow */
+	else
+		return -1;
+	if (secs < 0)
+		secs = 0;
+	if (secs > RETRY_AFTER_MAX_S)
+		secs = RETRY_AFTER_MAX_S;
+	return secs * 1000;
 }
 
 /* Link: <url>; rel="next" (RFC 8288); only the next link matters. */
@@ -211,12 +220,13 @@ static void header_field(registry_op *op, const char *name, char *v)
 	} else if (strcasecmp(name, "www-authenticate") == 0) {
 		strlist_add(&r->www_authenticate, v);
 	} else if (strcasecmp(name, "content-length") == 0) {
-		if (str_to_int64(v, &r->content_length) < 0)
+		/* A negative length is a lie like a malformed one: unknown. */
+		if (str_to_int64(v, &r->content_length) < 0 || r->content_length < 0)
 			r->content_length = -1;
 	} else if (strcasecmp(name, "content-range") == 0) {
 		long long start;
 		if (sscanf(v, "bytes %lld-", &start) == 1)
-			r->range_start = start;
+			r->range_start = start >= 0 ? start : -1;
 	} else if (strcasecmp(name, "retry-after") == 0) {
 		r->retry_after_ms = parse_retry_after(v);
 	} else if (strcasecmp(name, "oci-filters-applied") == 0) {
@@ -546,13 +556,14 @@ static int retryable_curl(CURLcode cc)
 }
 
 /* The registry's own words: {"errors":[{"code":"…","message":"…"}]}, else
- * the first line of whatever it sent. */
+ * the first line of whatever it sent; at most SAYS_MAX - 1 bytes. */
+#define SAYS_MAX 240
 static char *registry_says(const struct buf *body)
 {
 	json_error_t jerr;
 	json_t *root = body->len ? json_loadb(body->ptr, body->len, 0, &jerr) : NULL;
 	json_t *e0 = json_array_get(json_object_get(root, "errors"), 0);
-	char *out;
+	char *out, said[SAYS_MAX];
 
 	if (e0) {
 		const char *code = json_string_value(json_object_get(e0, "code"));
@@ -560,10 +571,15 @@ static char *registry_says(const struct buf *body)
 		out = xasprintf("%s%s%s", code ? code : "", code && msg ? ": " : "", msg ? msg : "");
 	} else {
 		size_t n = strcspn(buf_cstr(body), "\r\n");
-		out = xstrndup(buf_cstr(body), n > 160 ? 160 : n);
-		str_trim(out);
+		out = xstrndup(buf_cstr(body), n);
 	}
 	json_decref(root);
+	/* A registry's words go into a one-line message on an operator's
+	 * terminal: no control bytes (escape sequences), and a bounded length. */
+	str_printable(said, sizeof(said), out);
+	free(out);
+	out = xstrdup(said);
+	str_trim(out);
 	return out;
 }
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "registry/auth.h"
+#include "registry/registry.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -349,4 +350,188 @@ char *auth_redact_body(const char *body, size_t len)
 	form = redact_form(json);
 	free(json);
 	return form;
+}
+
+/* --- Free text ---------------------------------------------------------- */
+
+/* Token68 (RFC 7235 §2.1) and JWT characters: what a credential is made of. */
+static int cred_char(char c)
+{
+	return isalnum((unsigned char)c) || (c && strchr("-._~+/=", c));
+}
+
+static int word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-';
+}
+
+static int word_is(const char *w, size_t n, const char *const *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(list[i]) == n && !strncasecmp(list[i], w, n))
+			return 1;
+	return 0;
+}
+
+static size_t skip_blanks(const char *s, size_t i)
+{
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	return i;
+}
+
+static size_t cred_run(const char *s, size_t i)
+{
+	size_t j = i;
+
+	while (cred_char(s[j]))
+		j++;
+	return j - i;
+}
+
+static size_t b64url_run(const char *s)
+{
+	size_t n = 0;
+
+	while (isalnum((unsigned char)s[n]) || s[n] == '-' || s[n] == '_')
+		n++;
+	return n;
+}
+
+/* "eyJ….….[…]": a JWT (base64url of '{"' first), with or without a scheme. */
+static size_t jwt_len(const char *s)
+{
+	size_t i;
+
+	if (strncmp(s, "eyJ", 3) != 0)
+		return 0;
+	i = 3 + b64url_run(s + 3);
+	if (s[i] != '.' || !b64url_run(s + i + 1))
+		return 0;
+	i += 1 + b64url_run(s + i + 1);
+	if (s[i] == '.')
+		i += 1 + b64url_run(s + i + 1);
+	return i;
+}
+
+/* A short all-lowercase word after "Basic" or "Bearer" is prose ("Basic
+ * with user", "bearer token expired"), not a credential: base64 of
+ * "user:password" and bearer tokens have capitals, digits or length. */
+static int plain_word(const char *s, size_t n)
+{
+	if (n >= 12)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 'a' || s[i] > 'z')
+			return 0;
+	return 1;
+}
+
+/* `realm="…"`, `error="…"`: an auth-param after the scheme, not a credential. */
+static int is_auth_param(const char *s, size_t i, size_t run)
+{
+	const char *eq = memchr(s + i, '=', run);
+
+	return eq && eq > s + i && s[i + run] == '"' && (size_t)(eq - (s + i)) + 1 == run;
+}
+
+/*
+ * After a word: "Basic <cred>", "Bearer <cred>"; "Authorization: [scheme]
+ * <cred>" (also quoted, as JSON or a header echo); "<secret name>=<value>",
+ * "<secret name>: <value>", "\"<secret name>\":\"<value>\"". Appends the
+ * word with its value redacted and returns the index past it, or 0 when
+ * the word starts nothing secret.
+ */
+static size_t redact_after_word(struct buf *out, const char *s, size_t i, size_t w)
+{
+	static const char *const schemes[] = { "basic", "bearer" };
+	static const char *const headers[] = { "authorization", "proxy-authorization" };
+	static const char *const names[] = { "token", "access_token", "refresh_token", "password",
+		                             "passwd", "identitytoken", "registrytoken", "secret",
+		                             "auth" };
+	size_t j = i + w, run, v;
+
+	if (word_is(s + i, w, schemes, 2)) {
+		v = skip_blanks(s, j);
+		run = v > j ? cred_run(s, v) : 0;
+		if (!run || is_auth_param(s, v, run) || plain_word(s + v, run))
+			return 0;
+		buf_add(out, s + i, v - i);
+		buf_addstr(out, REDACTED);
+		return v + run;
+	}
+	if (!word_is(s + i, w, headers, 2) && !word_is(s + i, w, names, 9))
+		return 0;
+	/* "token": is a quoted name; …/token": (the end of a quoted URL) is not. */
+	if (s[j] == '"' || s[j] == '\'') {
+		if (i == 0 || s[i - 1] != s[j])
+			return 0;
+		j++;
+	}
+	j = skip_blanks(s, j);
+	if (s[j] != ':' && s[j] != '=')
+		return 0;
+	v = skip_blanks(s, j + 1);
+	if (s[v] == '"' || s[v] == '\'') {
+		/* A quoted value: everything up to the closing quote. */
+		const char *close = strchr(s + v + 1, s[v]);
+		size_t end = close ? (size_t)(close - s) : strlen(s);
+
+		buf_add(out, s + i, v + 1 - i);
+		buf_addstr(out, REDACTED);
+		return end;
+	}
+	run = cred_run(s, v);
+	if (word_is(s + i, w, headers, 2)) {
+		/* "Authorization: Digest <cred>": keep the scheme word. */
+		size_t gap = skip_blanks(s, v + run);
+		size_t run2 = gap > v + run ? cred_run(s, gap) : 0;
+
+		if (run && gap > v + run) {
+			if (!run2)
+				return 0;   /* "Bearer <redacted>" */
+			buf_add(out, s + i, gap - i);
+			buf_addstr(out, REDACTED);
+			return gap + run2;
+		}
+	} else {
+		run = strcspn(s + v, " \t\r\n&,;)}]\"'");
+	}
+	if (!run)
+		return 0;
+	buf_add(out, s + i, v - i);
+	buf_addstr(out, REDACTED);
+	return v + run;
+}
+
+char *registry_redact_text(const char *text)
+{
+	struct buf out = BUF_INIT;
+	const char *s = text ? text : "";
+	size_t i = 0, n;
+
+	while (s[i]) {
+		int boundary = i == 0 || !word_char(s[i - 1]);
+
+		if (boundary && (n = jwt_len(s + i))) {
+			buf_addstr(&out, REDACTED);
+			i += n;
+			continue;
+		}
+		if (boundary && isalpha((unsigned char)s[i])) {
+			size_t w = 0, next;
+
+			while (word_char(s[i + w]))
+				w++;
+			next = redact_after_word(&out, s, i, w);
+			if (!next) {
+				buf_add(&out, s + i, w);
+				next = i + w;
+			}
+			i = next;
+			continue;
+		}
+		buf_addch(&out, s[i++]);
+	}
+	return buf_detach(&out, NULL);
 }

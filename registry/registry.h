@@ -23,8 +23,17 @@
  * hosts (127.0.0.0/8, ::1, localhost) may speak plain HTTP without being
  * named, as in Docker — but a loopback host that speaks TLS is still
  * verified unless named. Credentials are never logged; Authorization never
- * follows a redirect to another host. REGVAULT_TRACE=1 (or trace=1) logs
- * every request and response at LOGLV_TRACE with secrets redacted.
+ * follows a redirect to another host, port or scheme (libcurl keeps it
+ * home; test_lies proves it for Basic and Bearer, blobs and manifests,
+ * https→http), and a token request carrying a refresh token follows no
+ * redirect at all (libcurl would re-post its body). A token realm over
+ * plain HTTP is used only on loopback, on the registry's own host when the
+ * registry is named insecure, or when the realm's host itself is named
+ * with --insecure-registry; otherwise RV_EAUTH names the realm and the
+ * host to name. Whatever a redirect or a registry says, every manifest and
+ * blob is checked against the digest and size it was asked by.
+ * REGVAULT_TRACE=1 (or trace=1) logs every request and response at
+ * LOGLV_TRACE with secrets redacted.
  */
 #ifndef RV_REGISTRY_REGISTRY_H
 #define RV_REGISTRY_REGISTRY_H
@@ -94,10 +103,22 @@ void registry_client_set_credentials(registry_client *c, const char *user, const
  * does this on first use; call it to check reachability and credentials. */
 int registry_ping(registry_client *c);
 
+/* A listing holds at most this many entries. The registry decides how
+ * long a listing is (distribution v2.8 sends every tag in one page), so a
+ * longer one stops with RV_ETOOBIG, "…: more than 1000000 entries;
+ * refusing to go on", as soon as the entry past the cap arrives. Pages are
+ * parsed as they stream in, never held whole, so memory is the entries'
+ * (about 40 bytes each: ~50 MB at the cap, whatever the registry sends);
+ * a page over 256 MiB, an entry over 1 KiB or with a control character,
+ * more than 100,000 pages, or a Link to the same page stop the listing too. */
+#define REGISTRY_LIST_MAX 1000000
+
 /* Every repository (_catalog, following Link pages). Sorted. */
 int registry_catalog(registry_client *c, struct strlist *out);
 /* Every tag of repo (tags/list, following Link pages; JSON null = none).
- * Sorted. RV_ENOTFOUND for an unknown repository. */
+ * Sorted. RV_ENOTFOUND for an unknown repository. Both listings: at most
+ * REGISTRY_LIST_MAX entries, RV_ETOOBIG beyond; RV_EINVALID for a page
+ * that is not {"tags"|"repositories": [strings…]|null, …}. */
 int registry_tags_list(registry_client *c, const char *repo, struct strlist *out);
 
 /* HEAD a manifest by tag or digest. */
@@ -173,6 +194,14 @@ int registry_manifest_head_start(registry_op **out, registry_client *c, const ch
 void registry_op_resume(registry_op *op);
 /* The message of a failed op (valid inside its done callback). */
 const char *registry_op_error(const registry_op *op);
+
+/* A copy of text a registry or token server sent (an error body quoted in
+ * a message) with credentials in it replaced by "<redacted>": the value
+ * after "Basic"/"Bearer", after "Authorization:" (scheme word kept), after
+ * token/password/secret/auth-like names ("name=v", "name: v", "\"name\":
+ * \"v\""), and anything JWT-shaped ("eyJ….…"). Errs on the side of hiding
+ * too much. Caller frees. (registry/redact.c) */
+char *registry_redact_text(const char *text);
 
 /* --- As a store ------------------------------------------------------------ */
 

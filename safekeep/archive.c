@@ -36,16 +36,22 @@ static int collect_held(const struct ocitar_ref *ref, void *ctx)
 	return 0;
 }
 
-/* UNCHANGED when the store lists this name at this digest; LISTED when it
- * holds the digest (verified, per the catalog) under another name;
- * otherwise it goes through the copy engine. */
+/* UNCHANGED when the store lists this name at this digest and the catalog
+ * records the copy; LISTED when it holds the digest (verified, per the
+ * catalog) under another name; otherwise it goes through the copy engine. */
 static void classify(struct ar *a, size_t i)
 {
 	struct safekeep_item *it = &a->r.v[i];
 	char *key = xasprintf("%s %s", it->where, it->digest);
 	struct oci_descriptor d = { 0 };
 
-	if (strlist_contains(&a->held, key)) {
+	/* Listed in the store is not enough: a run killed between its
+	 * volume's rename and the catalog's commit leaves the name listed and
+	 * no copy recorded. Without the copy row it goes through the copy
+	 * engine, which finds every blob stored (nothing is written twice),
+	 * and record_copied() reads them back and records them. */
+	if (strlist_contains(&a->held, key) &&
+	    (a->export_tar || catalog_copy_has(a->r.o->cat, a->r.store_id, it->digest) == 0)) {
 		it->status = SAFEKEEP_UNCHANGED;
 	} else if (!a->export_tar && catalog_copy_has(a->r.o->cat, a->r.store_id, it->digest) == 0 &&
 	           catalog_manifest_get(a->r.o->cat, it->digest, &a->listed[i]) == 0) {

@@ -487,8 +487,16 @@ static int wait_for_twin(struct unit *u)
 static void plan_unit(struct unit *u)
 {
 	struct copy *x = u->x;
-	int there = oci_store_blob_exists(x->dst, u->dst_repo, u->d) == 0;
+	int rc = oci_store_blob_exists(x->dst, u->dst_repo, u->d), there = rc == 0;
 
+	/* Only "not there" is an answer: a destination that cannot be asked
+	 * (unreachable, denied) fails the dry run as it would the copy. */
+	if (rc < 0 && rc != RV_ENOTFOUND) {
+		u->state = U_FAILED;
+		set_msg(&u->msg, error_msg());
+		blob_progress(u, XFER_BLOB_DONE, rc, u->msg);
+		return;
+	}
 	error_clear();
 	u->state = there ? U_SKIPPED : U_DONE;
 	x->done_bytes += u->d->size;
@@ -628,8 +636,13 @@ static int plan_manifests(struct copy *x, size_t i, struct xfer_result *r)
 
 	for (size_t k = 0; k < g->n_nodes; k++) {
 		const struct gnode *n = &g->nodes[k];
-		int lacks = oci_store_manifest_head(x->dst, x->images[i].dst_repo, n->m->digest,
-		                                    &info) != 0;
+		int rc = oci_store_manifest_head(x->dst, x->images[i].dst_repo, n->m->digest, &info);
+		int lacks = rc != 0;
+
+		if (rc < 0 && rc != RV_ENOTFOUND) {   /* the destination could not be asked */
+			set_msg(&r->msg, error_msg());
+			return rc;
+		}
 		error_clear();
 		add_object(r, n->m->digest, (int64_t)n->m->raw_len, 1, lacks || n->tag);
 		r->manifests_put += lacks || n->tag;

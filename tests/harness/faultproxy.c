@@ -14,6 +14,9 @@
  *   stall            a pause of --stall-ms in the middle of the body
  *   flip             one byte of a blob GET's 200 body inverted (same length)
  *
+ * --only-path-prefix narrows all of it to chosen paths (one blob, say):
+ * other requests pass and draw nothing from the PRNG.
+ *
  * Everything else passes through, streamed both ways through one fixed
  * buffer per direction per connection: blob uploads and downloads are never
  * held in memory. A body keeps its framing (Content-Length, chunked, or
@@ -142,6 +145,8 @@ static struct {
 	long retry_after, stall_ms;
 	const char *skip[MAX_SKIP];
 	int nskip;
+	const char *only[MAX_SKIP];
+	int nonly;
 	FILE *log;
 	int wake[2];
 	pthread_mutex_t lock; /* prng, log, conns */
@@ -786,11 +791,23 @@ static int skipped(const struct request *rq)
 	return 0;
 }
 
+/* --only-path-prefix: with none given, every path may be faulted. */
+static int targeted(const struct request *rq)
+{
+	for (int i = 0; i < g.nonly; i++) {
+		size_t n = strlen(g.only[i]);
+		if (rq->pathlen >= n && !memcmp(rq->target, g.only[i], n))
+			return 1;
+	}
+	return g.nonly == 0;
+}
+
 static enum fault choose_fault(const struct request *rq)
 {
 	enum fault f = F_PASS;
-	if (skipped(rq))
-		return F_PASS;
+	if (skipped(rq) || !targeted(rq))
+		return F_PASS; /* no draw: the targeted requests' faults do not
+				  depend on what else goes through */
 	pthread_mutex_lock(&g.lock);
 	if ((double)(next_rand() >> 11) * 0x1.0p-53 < g.rate)
 		f = g.faults[next_rand() % (uint64_t)g.nfaults];
@@ -1145,7 +1162,7 @@ static void usage(void)
 	fputs("usage: rv-faultproxy --upstream 127.0.0.1:PORT --port-file FILE [--rate 0.1]\n"
 	      "         [--faults 429,500,502,503,reset,truncate,stall,flip] [--seed N]\n"
 	      "         [--retry-after SECONDS] [--stall-ms MS] [--log FILE]\n"
-	      "         [--skip-path-prefix PATH]...\n",
+	      "         [--skip-path-prefix PATH]... [--only-path-prefix PATH]...\n",
 	      stderr);
 	exit(2);
 }
@@ -1176,6 +1193,10 @@ static const char *parse_args(int argc, char **argv)
 			if (g.nskip == MAX_SKIP || v[0] != '/')
 				die("--skip-path-prefix: want up to %d paths starting with /", MAX_SKIP);
 			g.skip[g.nskip++] = v;
+		} else if (!strcmp(a, "--only-path-prefix")) {
+			if (g.nonly == MAX_SKIP || v[0] != '/')
+				die("--only-path-prefix: want up to %d paths starting with /", MAX_SKIP);
+			g.only[g.nonly++] = v;
 		} else if (!strcmp(a, "--seed")) {
 			errno = 0;
 			g.prng = strtoull(v, &end, 10);

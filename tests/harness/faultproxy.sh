@@ -201,6 +201,17 @@ verdict "flip: a manifest is not a blob: intact"
 [[ $(plog flip | cut -d' ' -f3 | tr '\n' ' ') == "pass flip pass " ]]
 verdict "flip: logged flip, the manifest pass"
 
+# --only-path-prefix: one blob flips on every GET, another passes (no draw)
+BLOB2=$(cut -d, -f2 <<<"$RV_FX_IMAGE_LAYERS")
+proxy only --rate 1 --faults flip --only-path-prefix "/v2/fx/image/blobs/$BLOB"
+curl -s -o "$TMP/b" --max-time 10 "http://$PX/v2/fx/image/blobs/$BLOB"
+curl -s -o "$TMP/b2" --max-time 10 "http://$PX/v2/fx/image/blobs/$BLOB"
+curl -s -o "$TMP/c" --max-time 10 "http://$PX/v2/fx/image/blobs/$BLOB2"
+[[ $(sha "$TMP/b") != "$BLOB" && $(sha "$TMP/b2") != "$BLOB" && $(sha "$TMP/c") == "$BLOB2" ]]
+verdict "--only-path-prefix: the chosen blob flips on every GET, another blob is intact"
+[[ $(plog only | cut -d' ' -f2,3 | tr '\n' ' ') == "/v2/ pass /v2/fx/image/blobs/$BLOB flip /v2/fx/image/blobs/$BLOB flip /v2/fx/image/blobs/$BLOB2 pass " ]]
+verdict "--only-path-prefix: logged flip, flip, pass"
+
 proxy stall --rate 1 --faults stall --stall-ms 1500
 read -r ttfb total < <(curl -s -o "$TMP/b" -w '%{time_starttransfer} %{time_total}' --max-time 10 \
 	"http://$PX/v2/fx/image/blobs/$BLOB")

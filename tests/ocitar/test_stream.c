@@ -1,5 +1,5 @@
 /* Bounded memory: a 256 MiB blob generated on the fly goes into a volume,
- * through the commit's read-back and out again, and the process's peak RSS
+ * through the commit and out again, and the process's peak RSS
  * grows by far less than the blob. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -477,6 +477,39 @@ static void test_foreign_tarball(void **state)
 	free(path);
 }
 
+/* "repo@<digest A>" listed with digest B: the name would hand out B. */
+static void test_name_of_other_digest(void **state)
+{
+	const char *tmp = *state;
+	char *path = fs_path_join(tmp, "lying-name.tar");
+	struct th_image img;
+	struct archive *a = archive_write_new();
+	struct oci_store *s = NULL;
+	char other[OCI_DIGEST_MAX], *index, *n;
+
+	th_image_make(&img, 6, 1, "amd64", NULL, NULL);
+	oci_digest_compute(other, OCI_SHA256, "other", 5);
+	index = xasprintf("{\"schemaVersion\":2,\"manifests\":["
+	                  "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu,"
+	                  "\"annotations\":{\"org.opencontainers.image.ref.name\":\"r/app@%s\"}}]}",
+	                  OCI_MT_IMAGE_MANIFEST, img.m->digest, img.m->raw_len, other);
+	archive_write_set_format_gnutar(a);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	n = blob_name(img.m->digest);
+	add(a, n, AE_IFREG, img.m->raw, img.m->raw_len, NULL, 0);
+	free(n);
+	add(a, "index.json", AE_IFREG, index, strlen(index), NULL, 0);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+
+	assert_int_equal(ocitar_open_file(&s, path), RV_EINVALID);
+	assert_null(s);
+	assert_true(th_contains(error_msg(), "is not of digest"));
+	th_image_free(&img);
+	free(index);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +520,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsafe_volume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_plain_tar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_tarball, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_of_other_digest, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

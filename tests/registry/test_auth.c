@@ -365,6 +365,9 @@ static void test_token_errors(void **state)
 		"", "{", "{\"token\":\"SECRET-1\"", "SECRET-2", "[\"SECRET-3\"]", "{}", "null",
 		"{\"token\":5,\"x\":\"SECRET\"}", "{\"token\":\"\"}", "{\"Token\":\"SECRET\"}",
 		"{\"token\":\"a\"} trailing SECRET",
+		/* Would reach the Authorization header as a second header line. */
+		"{\"token\":\"SECRET\\r\\nX-Injected: 1\"}",
+		"{\"access_token\":\"SECRET\",\"refresh_token\":\"r\\nx\"}",
 	};
 	char *big;
 

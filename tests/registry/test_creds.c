@@ -471,6 +471,28 @@ static void test_entry_decoding(void **state)
 	check_entry("{\"auth\":\"\",\"email\":\"x@y\"}", RV_ENOTFOUND, NULL, NULL, NULL, NULL);
 	check_entry("{}", RV_ENOTFOUND, NULL, NULL, NULL, NULL);
 	check_entry("{\"identitytoken\":7}", RV_EINVALID, NULL, NULL, NULL, NULL);
+	/* Sent as "Authorization: Bearer <it>": no second header line. */
+	check_entry("{\"registrytoken\":\"rt\\r\\nX-Injected: 1\"}", RV_EINVALID, NULL, NULL, NULL,
+	            NULL);
+}
+
+/* Keys and helper names are the file's text: a message quoting them stays
+ * one line without terminal escapes. */
+static void test_message_is_one_line(void **state)
+{
+	static const char *const files[] = {
+		"{\"auths\":{\"https://reg.example.com/\\n\\u001b[2Jx\":{\"auth\":5}}}",
+		"{\"credHelpers\":{\"reg.example.com\":\"a\\nb\\u001b[2J\"}}",
+	};
+	struct creds c = CREDS_INIT;
+
+	(void)state;
+	set_env_path("XDG_RUNTIME_DIR", "run");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		write_file("run/containers/auth.json", files[i], 0600);
+		assert_int_equal(creds_lookup(&c, NULL, "reg.example.com", NULL), RV_EINVALID);
+		assert_null(strpbrk(error_msg(), "\n\x1b"));
+	}
 }
 
 /* --- $DOCKER_AUTH_CONFIG ------------------------------------------------- */
@@ -793,6 +815,7 @@ int main(void)
 		T(test_url_form_keys),
 		T(test_docker_hub_keys),
 		T(test_entry_decoding),
+		T(test_message_is_one_line),
 		T(test_docker_auth_config_env),
 		T(test_empty_entry_asks_creds_store),
 		T(test_cred_helpers_before_store_and_auths),

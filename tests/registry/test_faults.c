@@ -124,6 +124,18 @@ static void blob_faults(struct fake *f, const struct fakehttp_request *rq,
 	} else if (strcmp(f->mode, "500") == 0) {
 		rs->status = 500;
 		fakehttp_response_body_str(rs, "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"boom\"}]}");
+	} else if (strcmp(f->mode, "500-hostile") == 0) {
+		/* Terminal escapes and a line break in a very long message. */
+		char body[4096];
+		int n = snprintf(body, sizeof(body), "{\"errors\":[{\"code\":\"UNKNOWN\","
+		                 "\"message\":\"\\u001b[2J\\u001b]0;owned\\u0007x\\ny");
+		memset(body + n, 'z', 3000);
+		snprintf(body + n + 3000, sizeof(body) - (size_t)n - 3000, "\"}]}");
+		rs->status = 500;
+		fakehttp_response_body_str(rs, body);
+	} else if (strcmp(f->mode, "429-forever") == 0) {
+		rs->status = 429;   /* longer than int64 milliseconds can hold */
+		fakehttp_response_header(rs, "Retry-After", "9223372036854775807");
 	} else if (strcmp(f->mode, "429") == 0) {
 		if (f->calls == 1) {
 			rs->status = 429;
@@ -502,6 +514,41 @@ static void test_429_honours_retry_after(void **state)
 	teardown_env(e);
 }
 
+/* A registry's error text is quoted in one printable line of bounded
+ * length: no escape sequence reaches the operator's terminal. */
+static void test_error_text_made_printable(void **state)
+{
+	(void)state;
+	struct env *e = setup_mode("500-hostile", 0);
+	struct collect col = { 0 };
+	const char *m;
+
+	assert_int_equal(get_blob(e, &col, (int64_t)e->f.blob_len), RV_ETRANSIENT);
+	free(col.data);
+	m = error_msg();
+	for (const char *p = m; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			fail_msg("control byte 0x%02x in: %s", (unsigned char)*p, m);
+	assert_non_null(strstr(m, "UNKNOWN"));
+	assert_true(strlen(m) < 600);
+	teardown_env(e);
+}
+
+/* Retry-After: 2^63-1 seconds neither overflows nor waits: the op fails
+ * at once, naming the wait. */
+static void test_retry_after_huge(void **state)
+{
+	(void)state;
+	struct env *e = setup_mode("429-forever", 3);
+	int64_t size, t0 = time_mono_ms();
+
+	assert_int_equal(registry_blob_head(e->c, "r", e->f.blob_digest, &size), RV_ETRANSIENT);
+	assert_non_null(strstr(error_msg(), "Retry-After"));
+	assert_true(time_mono_ms() - t0 < 5000);
+	assert_int_equal(e->f.calls, 1);
+	teardown_env(e);
+}
+
 static void test_tags_follow_links(void **state)
 {
 	(void)state;
@@ -779,6 +826,8 @@ int main(void)
 		cmocka_unit_test(test_503_then_ok),
 		cmocka_unit_test(test_500_gives_up_bounded),
 		cmocka_unit_test(test_429_honours_retry_after),
+		cmocka_unit_test(test_error_text_made_printable),
+		cmocka_unit_test(test_retry_after_huge),
 		cmocka_unit_test(test_tags_follow_links),
 		cmocka_unit_test(test_link_loop_is_refused),
 		cmocka_unit_test(test_manifest_digest_header_mismatch),
