@@ -69,12 +69,34 @@ size_t sk_failed(const struct safekeep_item *v, size_t n)
 	return f;
 }
 
+/* The caller's progress, then on_copied for an image the engine is done
+ * with (from the engine's loop, never inside a transfer's callback, so
+ * on_copied may make blocking requests). */
+struct hook {
+	struct sk_run *r;
+	const size_t *which;          /* copy index → item index */
+	const struct xfer_result *res;
+};
+
+static void hook_progress(const struct xfer_progress *p, void *ctx)
+{
+	struct hook *h = ctx;
+	const struct xfer_options *o = &h->r->o->xfer;
+
+	if (o->progress)
+		o->progress(p, o->progress_ctx);
+	if (p->event == XFER_IMAGE_DONE && p->rc == 0 && !o->plan_only)
+		h->r->on_copied(h->r, h->which[p->image], &h->res[p->image]);
+}
+
 /* Copies every item of one source registry marked "copy" into dst. The
  * xfer results go to res[i] for v[i]. */
-static void copy_registry(const struct sk_run *r, struct oci_store *src, const char *registry)
+static void copy_registry(struct sk_run *r, struct oci_store *src, const char *registry)
 {
 	struct xfer_image *imgs = xcalloc(r->n + 1, sizeof(*imgs));
 	size_t *which = xcalloc(r->n + 1, sizeof(*which));
+	struct xfer_options xo = r->o->xfer;
+	struct hook h = { r, which, NULL };
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->n; i++) {
@@ -86,7 +108,12 @@ static void copy_registry(const struct sk_run *r, struct oci_store *src, const c
 		which[n++] = i;
 	}
 	struct xfer_result *res = xcalloc(n + 1, sizeof(*res));
-	xfer_copy(src, r->dst, imgs, n, &r->o->xfer, res);
+	h.res = res;
+	if (r->on_copied) {
+		xo.progress = hook_progress;
+		xo.progress_ctx = &h;
+	}
+	xfer_copy(src, r->dst, imgs, n, &xo, res);
 	for (size_t k = 0; k < n; k++) {
 		struct safekeep_item *it = &r->v[which[k]];
 		r->res[which[k]] = res[k];
@@ -159,6 +186,7 @@ void sk_run_init(struct sk_run *r, const struct safekeep_options *o, struct safe
 	r->copy = xcalloc(n + 1, sizeof(*r->copy));
 	r->res = xcalloc(n + 1, sizeof(*r->res));
 	r->dst_repo = xcalloc(n + 1, sizeof(*r->dst_repo));
+	r->checked = xcalloc(n + 1, sizeof(*r->checked));
 }
 
 void sk_run_release(struct sk_run *r)
@@ -168,6 +196,7 @@ void sk_run_release(struct sk_run *r)
 		free(r->dst_repo[i]);
 	}
 	free(r->res);
+	free(r->checked);
 	free(r->copy);
 	free(r->dst_repo);
 	oci_store_close(r->dst);

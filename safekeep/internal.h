@@ -17,6 +17,12 @@ struct sk_run {
 	char **dst_repo;              /* per item: its repository at the destination */
 	int *copy;                    /* per item: goes through the copy engine */
 	struct xfer_result *res;      /* per item: what the copy engine did */
+	/* Called for item i as soon as the copy engine finished its image
+	 * (XFER_IMAGE_DONE, rc 0: res is complete), while other images' blobs
+	 * are still moving; NULL for none. The standby reads the copy back
+	 * here, so its round trips overlap the transfers. */
+	void (*on_copied)(struct sk_run *r, size_t i, const struct xfer_result *res);
+	int *checked;                 /* per item: on_copied verified it */
 };
 
 void sk_run_init(struct sk_run *r, const struct safekeep_options *o, struct safekeep_item *v,

@@ -4,8 +4,10 @@
  * Incremental through the catalog: an image the catalog says the standby
  * holds, verified, under the same name costs nothing at the standby. After
  * copying, every manifest is read back and hashed and every blob found
- * with its size (xfer_verify); only then is the image recorded, in its own
- * transaction, so one failure never costs another image its record. A
+ * with its size (xfer_verify) — each image as soon as the copy engine is
+ * done with it, while the next images' blobs are still moving (issue 7);
+ * only then is the image recorded, in its own transaction, so one failure
+ * never costs another image its record. A
  * crash leaves images on the standby the catalog does not claim yet — the
  * next run moves no bytes for them (the blobs are there) and records them.
  */
@@ -63,6 +65,18 @@ static int record_item(struct sk_run *r, size_t i)
 	return rc;
 }
 
+/* sk_run.on_copied: the read-back, while the copy goes on. */
+static void read_back(struct sk_run *r, size_t i, const struct xfer_result *res)
+{
+	struct safekeep_item *it = &r->v[i];
+	int rc = xfer_verify(r->dst, r->dst_repo[i], it->tag, res);
+
+	if (rc < 0)
+		safekeep_fail(it, rc, error_msg());
+	else
+		r->checked[i] = 1;
+}
+
 static void verify_and_record(struct sk_run *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -70,7 +84,8 @@ static void verify_and_record(struct sk_run *r)
 		int rc;
 		if (!r->copy[i] || it->status != SAFEKEEP_PENDING)
 			continue;
-		if ((rc = xfer_verify(r->dst, r->dst_repo[i], it->tag, &r->res[i])) < 0) {
+		if (!r->checked[i] &&
+		    (rc = xfer_verify(r->dst, r->dst_repo[i], it->tag, &r->res[i])) < 0) {
 			safekeep_fail(it, rc, error_msg());
 			continue;
 		}
@@ -107,6 +122,7 @@ int safekeep_standby(const struct safekeep_options *o, const char *location,
 	int rc;
 
 	sk_run_init(&r, o, v, n);
+	r.on_copied = read_back;
 	if ((rc = open_destination(&r, location, &registry, &prefix)) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct safekeep_item *it = &v[i];
