@@ -1,6 +1,7 @@
 /*
  * cmd_prune.c — `regvault prune --policy FILE [--execute] [--plan-out F]
- * [--apply F]`: the plan (a dry run by default), or keep safe and delete.
+ * [--apply F] [--report F.html]`: the plan (a dry run by default), or keep
+ * safe and delete; --report also writes the plan as a page (report/).
  *
  * Everything that can be checked without the network is checked first —
  * the policy, a saved plan, where --plan-out writes — so a typo contacts
@@ -18,10 +19,12 @@
 #include "cli/progress.h"
 #include "policy/policy.h"
 #include "prune/prune.h"
+#include "report/report.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/str.h"
+#include "util/timeutil.h"
 #include "util/banned.h"
 
 const char cmd_prune_help[] =
@@ -32,6 +35,7 @@ const char cmd_prune_help[] =
 "    regvault prune --policy FILE [--plan-out PLAN] [--kubectl PROGRAM]\n"
 "    regvault prune --policy FILE --execute [--plan-out PLAN]\n"
 "    regvault prune --policy FILE --apply PLAN\n"
+"    regvault prune --policy FILE --report PAGE.html [--plan-out PLAN]\n"
 "\n"
 "DESCRIPTION\n"
 "    Plans which images of the policy's registry to delete, and by\n"
@@ -73,6 +77,17 @@ const char cmd_prune_help[] =
 "    saved plan deletes, with the same tags, or nothing is done (the plan\n"
 "    is stale, exit 3).\n"
 "\n"
+"    With --report the plan is also written as one HTML page to look at\n"
+"    before anything is deleted: the summary line, per repository a bar\n"
+"    of the bytes kept and deleted and a table of every image (decision,\n"
+"    tags, digest, age, size, reasons) where deployed, rollback and base\n"
+"    protections carry badges, and a search box that filters the rows\n"
+"    (a link can carry the filter: PAGE.html#q=WORDS). The page needs\n"
+"    only a browser: no network, no other file. It is written whole (a\n"
+"    temporary file renamed) with mode 0644, as it is meant to be shared\n"
+"    (as a CI artifact, say); with --execute or --apply it is written\n"
+"    before anything is deleted, and a refused plan is written too.\n"
+"\n"
 "    Text output: per repository a table of DECISION (PROTECTED, keep,\n"
 "    delete), TAGS, DIGEST (shortened), AGE (since created: 45m, 5h,\n"
 "    3d; '-' when unknown), SIZE (the manifest and what it references)\n"
@@ -80,9 +95,12 @@ const char cmd_prune_help[] =
 "    signatures too); then the last line\n"
 "      Protected: N | Kept: N | Delete: N | Reclaimable: X\n"
 "    counting images with a tag or untagged on their own; Reclaimable is\n"
-"    what the blobs only deleted images use add up to. With --execute,\n"
-"    one line per delete ('deleted', or 'SKIPPED' and why), the run\n"
-"    number and the command that undoes it.\n"
+"    what the blobs only deleted images use add up to, among the\n"
+"    repositories in the policy's scope: a blob an image outside the\n"
+"    scope also uses is counted too, so it is an upper bound ('catalog\n"
+"    usage HOST --policy FILE' counts across the whole registry).\n"
+"    With --execute, one line per delete ('deleted', or 'SKIPPED' and\n"
+"    why), the run number and the command that undoes it.\n"
 "\n"
 "OPTIONS\n"
 "    --policy FILE\n"
@@ -95,6 +113,9 @@ const char cmd_prune_help[] =
 "    --apply PLAN\n"
 "        Carry out the plan saved in PLAN instead of making a new one\n"
 "        (implies --execute). PLAN must be for the policy's registry.\n"
+"    --report PAGE.html\n"
+"        Also write the plan as an HTML page (mode 0644, replaced whole),\n"
+"        with a dry run, --plan-out, --execute or --apply.\n"
 "    --kubectl PROGRAM\n"
 "        The kubectl to run for kubectl sources (default: kubectl from\n"
 "        PATH).\n"
@@ -125,12 +146,13 @@ const char cmd_prune_help[] =
 "EXAMPLES\n"
 "    regvault prune --policy /etc/regvault/policy.yaml\n"
 "    regvault prune --policy policy.yaml --plan-out plan.json\n"
+"    regvault prune --policy policy.yaml --report plan.html\n"
 "    jq '.images[] | select(.decision == \"delete\")' plan.json\n"
 "    regvault prune --policy policy.yaml --apply plan.json\n"
 "    regvault prune --policy policy.yaml --execute -o json >run.json\n"
 "    regvault restore --run 42\n";
 
-enum { OPT_POLICY = 1, OPT_EXECUTE, OPT_PLAN_OUT, OPT_APPLY, OPT_NOW, OPT_KUBECTL };
+enum { OPT_POLICY = 1, OPT_EXECUTE, OPT_PLAN_OUT, OPT_APPLY, OPT_NOW, OPT_KUBECTL, OPT_REPORT };
 
 static const struct cli_option prune_option_table[] = {
 	{ "policy", 0, 1, OPT_POLICY },
@@ -139,6 +161,7 @@ static const struct cli_option prune_option_table[] = {
 	{ "apply", 0, 1, OPT_APPLY },
 	{ "now", 0, 1, OPT_NOW },          /* hidden: pins the clock for tests */
 	{ "kubectl", 0, 1, OPT_KUBECTL },
+	{ "report", 0, 1, OPT_REPORT },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -148,7 +171,7 @@ static const struct cli_option prune_option_table[] = {
 #define TAGS_WIDTH 32
 
 struct prune_args {
-	const char *policy, *plan_out, *apply, *kubectl;
+	const char *policy, *plan_out, *apply, *kubectl, *report;
 	int execute;
 	int64_t now;
 };
@@ -163,6 +186,7 @@ static int take_option(struct prune_args *a, int opt, const char *v)
 	case OPT_PLAN_OUT: a->plan_out = v; break;
 	case OPT_APPLY: a->apply = v; a->execute = 1; break;
 	case OPT_KUBECTL: a->kubectl = v; break;
+	case OPT_REPORT: a->report = v; break;
 	case OPT_NOW:
 		if (str_to_int64(v, &a->now) != 0 || a->now <= 0) {
 			error_clear();
@@ -176,8 +200,9 @@ static int take_option(struct prune_args *a, int opt, const char *v)
 	return RV_EXIT_OK;
 }
 
-/* --plan-out's directory must exist: found out now, not after the plan. */
-static int check_plan_out(const char *path)
+/* --plan-out's (--report's) directory must exist: found out now, not
+ * after the plan. */
+static int check_plan_out(const char *path, const char *option)
 {
 	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
 	struct stat st;
@@ -188,8 +213,8 @@ static int check_plan_out(const char *path)
 	ok = !slash || (stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
 	free(dir);
 	if (!ok)
-		return output_usage_error("prune", "invalid value '%s' for --plan-out: its directory "
-		                          "does not exist", path);
+		return output_usage_error("prune", "invalid value '%s' for --%s: its directory "
+		                          "does not exist", path, option);
 	return RV_EXIT_OK;
 }
 
@@ -217,7 +242,11 @@ static int parse_args(struct prune_args *a, int argc, char **argv)
 	if (a->kubectl && !*a->kubectl)
 		return output_usage_error("prune", "invalid value '' for --kubectl: expected a "
 		                          "program");
-	return a->plan_out ? check_plan_out(a->plan_out) : RV_EXIT_OK;
+	if (a->report && !*a->report)
+		return output_usage_error("prune", "invalid value '' for --report: expected a path");
+	if (a->report && check_plan_out(a->report, "report") != RV_EXIT_OK)
+		return RV_EXIT_USAGE;
+	return a->plan_out ? check_plan_out(a->plan_out, "plan-out") : RV_EXIT_OK;
 }
 
 /* --- The plan as text ----------------------------------------------------------------- */
@@ -526,6 +555,11 @@ static int show_plan(struct run *r)
 		if (rc != 0)
 			return output_error(rc);
 	}
+	/* Before anything is deleted, and a refused plan too: it is the one
+	 * most worth looking at. */
+	if (r->a->report &&
+	    (rc = report_write_file(r->a->report, &r->plan, r->a->now ? r->a->now : time_now())) != 0)
+		return output_error(rc);
 	if (r->plan.refused)
 		error_set(RV_EDENIED, "refused for safety: %s",
 		          r->plan.refusal ? r->plan.refusal : "the plan deletes too much");

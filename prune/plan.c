@@ -244,7 +244,8 @@ static int64_t node_size(const struct model *md, const struct node *nd)
 }
 
 /* Bytes of blobs deleted images use and no kept image in scope does
- * (distribution stores each blob once per registry). */
+ * (distribution stores each blob once per registry). An upper bound:
+ * repositories outside the scope are never read (prune.h). */
 static int64_t reclaimable(const struct model *md)
 {
 	struct strlist kept = STRLIST_INIT, gone = STRLIST_INIT;

@@ -73,7 +73,11 @@ struct prune_plan {
 	size_t protected_, kept, deleted;   /* top-level images */
 	size_t in_scope;                    /* top-level images in scope */
 	size_t max_delete;                  /* what the policy allows of in_scope */
-	int64_t reclaimable;                /* bytes of blobs only deleted images use */
+	/* Bytes of blobs only deleted images use, among the images in scope:
+	 * out-of-scope repositories are not read, so a blob only they share
+	 * with a deleted image is counted too (an upper bound; usage/ counts
+	 * across the whole registry). */
+	int64_t reclaimable;
 	int refused;                        /* deleted > max_delete */
 	char *refusal;                      /* why, when refused */
 };
