@@ -17,10 +17,10 @@ _regvault_options() {
 	inspect) echo "--platform --raw" ;;
 	mirror) echo "--to --tags --exclude-tags --platform --no-referrers --max-rps --metrics-file" ;;
 	backup) echo "--to --platform --no-referrers" ;;
-	catalog) echo "--deep --from" ;;
+	catalog) echo "--deep --from --drill --to --seed --policy --price-per-gb-month" ;;
 	restore) echo "--to --at --from-store --dry-run --from --run" ;;
 	deployed) echo "--deployed --check --restore --rollback" ;;
-	prune) echo "--policy --execute --plan-out --apply --kubectl" ;;
+	prune) echo "--policy --execute --plan-out --apply --report --kubectl" ;;
 	esac
 }
 
@@ -29,7 +29,8 @@ _regvault_takes_value() {
 	case $1 in
 	-o | --output | --authfile | --ca-cert | --insecure-registry | --jobs | --max-rps | --catalog | \
 	--platform | --to | --tags | --exclude-tags | --metrics-file | --from | --at | --from-store | \
-	--run | --deployed | --rollback | --policy | --plan-out | --apply | --kubectl) return 0 ;;
+	--run | --deployed | --rollback | --policy | --plan-out | --apply | --kubectl | --report | \
+	--drill | --seed | --price-per-gb-month) return 0 ;;
 	esac
 	return 1
 }
@@ -61,16 +62,18 @@ _regvault() {
 		return
 		;;
 	--kubectl) mapfile -t COMPREPLY < <(compgen -c -- "$cur"); return ;;
-	--authfile | --ca-cert | --catalog | --metrics-file | --policy | --plan-out | --apply | --from)
+	--authfile | --ca-cert | --catalog | --metrics-file | --policy | --plan-out | --apply | --from | --report)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return
 		;;
 	--to)
-		# backup writes to a directory or FILE.tar; the others name a registry.
+		# backup writes to a directory or FILE.tar; the others (and
+		# catalog verify --drill) name a registry.
 		[[ $cmd == backup ]] && mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return
 		;;
-	--jobs | --max-rps | --insecure-registry | --platform | --tags | --exclude-tags | --at | --run | --rollback)
+	--jobs | --max-rps | --insecure-registry | --platform | --tags | --exclude-tags | --at | --run | --rollback | \
+	--drill | --seed | --price-per-gb-month)
 		return
 		;;
 	esac
@@ -84,7 +87,7 @@ _regvault() {
 	elif [[ $cmd == help && $prev == help ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "${_regvault_commands% help}" -- "$cur")
 	elif [[ $cmd == catalog && -z $sub ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "list show history verify rebuild" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "list show history verify rebuild usage" -- "$cur")
 	fi
 }
 complete -F _regvault regvault

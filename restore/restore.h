@@ -40,6 +40,8 @@ struct restore_options {
 	registry_session *session;
 	struct xfer_options xfer;
 	const char *args_json;       /* run record when cat is writable; NULL: no record */
+	int64_t store_id;            /* 0: any store with a verified copy; else only this
+	                                one (a restore drill tests each copy on its own) */
 };
 
 struct restore_report {

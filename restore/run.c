@@ -122,6 +122,26 @@ static int open_target(const struct restore_options *o, const struct oci_ref *r,
 	return rc;
 }
 
+/* Keeps only the candidate that is store_id: a drill of one copy must not
+ * pass because another store stood in for it. */
+static int only_store(struct candidates *cs, int64_t store_id, const char *digest)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < cs->n; i++) {
+		if (cs->v[i].store_id == store_id) {
+			cs->v[k++] = cs->v[i];
+			continue;
+		}
+		free(cs->v[i].location);
+		free(cs->v[i].registry);
+		free(cs->v[i].repository);
+	}
+	cs->n = k;
+	return k ? 0 : error_set(RV_ENOTFOUND, "store %lld holds no verified copy of %s",
+	                         (long long)store_id, digest);
+}
+
 int restore_run(const struct restore_options *o, struct restore_report *out)
 {
 	struct oci_ref r = OCI_REF_INIT;
@@ -137,6 +157,7 @@ int restore_run(const struct restore_options *o, struct restore_report *out)
 		goto done;
 	out->ref = oci_ref_string(&r);
 	if ((rc = restore_candidates(o->cat, out->digest, o->prefer, &cs)) < 0 ||
+	    (o->store_id && (rc = only_store(&cs, o->store_id, out->digest)) < 0) ||
 	    (rc = open_target(o, &r, &t)) < 0)
 		goto done;
 	out->target = r.digest ? xasprintf("%s/%s@%s", t.registry, t.repo, out->digest)

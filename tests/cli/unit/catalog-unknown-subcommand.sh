@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-regvault catalog usage
+regvault catalog sizes
 echo "exit $?"
 regvault catalog --deep verify
 echo "exit $?"
