@@ -57,7 +57,7 @@ DST=$PX
 echo "scenario pushed, proxies up in $(($(date +%s) - t0)) s"
 
 # RV_FAULTS_SCOPE=REPO (e.g. svc/api): only that repository of the
-# scenario (the ASan pass: its index, signatures and SBOM, a third of the
+# scenario (by hand: its index, signatures and SBOM, a third of the
 # time).
 exp_tsv=$scn/expected.tsv exp_json=$scn/expected.json scope=0
 if [[ -n ${RV_FAULTS_SCOPE:-} ]]; then
