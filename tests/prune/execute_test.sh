@@ -15,12 +15,17 @@
 #     digest has a verified copy, the run id and undo command are printed;
 #  4. restore --run: every manifest is back byte for byte (check_registry);
 #  5. --apply of the first (now current again) plan deletes the same set.
-# Environment: RV_HARNESS_ENV, RV_MKSCENARIO, REGVAULT.
+# RV_PRUNE_SHORT=1 (the ASan pass) leaves out 2 and 5, the saved-plan paths
+# (all C they run is the plan document's, which test_prune_json and
+# fuzz_plan cover), and checks a restore --dry-run of 3 deleted images, not
+# all: under the sanitizers each run of the binary costs seconds.
+# Environment: RV_HARNESS_ENV, RV_MKSCENARIO, REGVAULT, RV_PRUNE_SHORT.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 SCN_QUICK=1 scn_setup exec
+short=${RV_PRUNE_SHORT:-0}
 policy=$scn/policy.yaml
 state_is pushed || fail "the scenario did not arrive whole"
 
@@ -65,6 +70,7 @@ grep -q 'no verified copy' "$work/err" || fail "no 'no verified copy' in: $(cat 
 state_is pushed || fail "deleted without a copy"
 
 # 2. A stale plan is refused whole.
+if ((!short)); then
 want 0 prune --policy "$policy" --plan-out "$work/plan.json"
 [[ $(stat -c %a "$work/plan.json") == 600 ]] || fail "plan file not 0600"
 victim=$(jq -r '[.images[] | select(.decision == "delete" and (.tags | length) > 0
@@ -88,13 +94,14 @@ now=$(curl -sfI -H "Accept: $accept" "http://$reg/v2/$repo/manifests/$tag" | tr 
 	sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p')
 [[ $now == "$orig" ]] || fail "could not put $tag back on $orig (it names '$now')"
 state_is pushed || fail "the registry is not whole again"
+fi
 
 # 3. Execute.
 want 0 -o json prune --policy "$policy" --execute
 run=$(jq -r '.run.runId // .run.run_id // .run.id' "$work/out")
 [[ $run =~ ^[0-9]+$ ]] || fail "no run id in the JSON output"
 state_is pruned || fail "registry not as expected after --execute"
-for ref in $(scn_deleted); do
+for ref in $(if ((short)); then scn_deleted | head -n 3; else scn_deleted; fi); do
 	want 0 restore --dry-run "$reg/$ref"
 done
 
@@ -111,6 +118,7 @@ bash "$here/check_registry.sh" "$scn" "$reg" pushed >/dev/null || fail "restore 
 
 # 5. The saved plan is true again: --apply deletes exactly it; the text
 # output names the run and the undo command.
+((short)) && { echo "prune_execute: ok (short)"; exit 0; }
 want 0 prune --policy "$policy" --apply "$work/plan.json"
 grep -q "regvault restore --run" "$work/out" "$work/err" || fail "no undo command printed"
 grep -qi "garbage" "$work/out" "$work/err" || fail "no garbage-collection reminder"
