@@ -103,6 +103,17 @@ static int resolve(const struct restore_options *o, struct oci_ref *r, char dige
 		return 0;
 	}
 	rc = catalog_tag_resolve(o->cat, r->registry, r->repository, r->tag, o->at, digest);
+	if (rc == RV_ENOTFOUND && o->at &&
+	    catalog_tag_resolve(o->cat, r->registry, r->repository, r->tag, 0, digest) == 0) {
+		/* The tag is known, just not that far back: say so, not "unknown". */
+		char *name = oci_ref_string(r), when[40];
+		rc = error_set(RV_ENOTFOUND, "\"%s\" named nothing regvault saw at %s: its history "
+		               "starts later (regvault catalog history %s)", name,
+		               time_format_rfc3339(o->at, when, sizeof(when)), name);
+		free(name);
+		digest[0] = '\0';
+		return rc;
+	}
 	if (rc == RV_ENOTFOUND)
 		return unknown_ref(o->cat, r);
 	return rc;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A name the catalog does not know is exit 2 with the names that are
-# right; a digest no store holds, a missing catalog and an unknown run
-# are exit 1. Nothing is pushed.
+# right; a digest no store holds, a missing catalog, an unknown run and a
+# time before the tag's history are exit 1. Nothing is pushed.
 h="$RV_REG_PLAIN/t/cli/$$/app"
 skopeo copy -q --preserve-digests --policy "$RV_SKOPEO_POLICY" \
 	"oci:$RV_FX_LAYOUT:image" "docker://$h:v1" --dest-tls-verify=false || exit 1
@@ -16,5 +16,9 @@ echo "exit $?"
 regvault restore "$h:v1" --catalog ./missing.db
 echo "exit $?"
 regvault restore --run 999 --catalog ./cat.db
+echo "exit $?"
+# A known tag asked for at a time before regvault first saw it: exit 1,
+# saying so (not "not in the catalog" with itself as the close match).
+regvault restore "$h:v1" --at 2000-01-01T00:00:00Z --catalog ./cat.db
 echo "exit $?"
 ls
