@@ -300,19 +300,6 @@ static const char *short_digest(char *buf, size_t len, const char *digest)
 	return buf;
 }
 
-static int by_repository_then_newest(const void *a, const void *b)
-{
-	const struct prune_image *x = *(const struct prune_image *const *)a;
-	const struct prune_image *y = *(const struct prune_image *const *)b;
-	int c = strcmp(x->repository, y->repository);
-
-	if (c)
-		return c;
-	if (x->created != y->created)
-		return x->created > y->created ? -1 : 1;
-	return strcmp(x->digest, y->digest);
-}
-
 struct widths {
 	int tags, age, size;
 };
@@ -364,7 +351,7 @@ static void print_plan(const struct prune_plan *p, int verbose)
 		if (verbose || p->images[i].top)
 			rows[n++] = &p->images[i];
 	if (n > 1)
-		qsort(rows, n, sizeof(*rows), by_repository_then_newest);
+		qsort(rows, n, sizeof(*rows), prune_image_order);
 	measure(p, rows, n, &w);
 	for (size_t i = 0; i < n; i++) {
 		if (!i || strcmp(rows[i - 1]->repository, rows[i]->repository) != 0) {

@@ -417,3 +417,16 @@ int prune_plan_check(const struct prune_plan *saved, const struct prune_plan *fr
 	}
 	return 0;
 }
+
+int prune_image_order(const void *a, const void *b)
+{
+	const struct prune_image *x = *(const struct prune_image *const *)a;
+	const struct prune_image *y = *(const struct prune_image *const *)b;
+	int c = strcmp(x->repository, y->repository);
+
+	if (c)
+		return c;
+	if (x->created != y->created)
+		return x->created > y->created ? -1 : 1;
+	return strcmp(x->digest, y->digest);
+}

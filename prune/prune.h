@@ -99,6 +99,10 @@ struct prune_options {
  * shows it and refuses). */
 int prune_plan(const struct prune_options *o, struct prune_plan *out);
 void prune_plan_release(struct prune_plan *p);
+/* qsort comparator for an array of `const struct prune_image *`: by
+ * repository, then newest first, then digest — the order a plan is shown
+ * in, as text and as a report page. */
+int prune_image_order(const void *a, const void *b);
 
 /* The plan document of ARCHITECTURE.md:
  * {"registry", "plannedAt", "images":[{"repository","digest","tags","created","size",

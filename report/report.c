@@ -151,19 +151,6 @@ static void add_time(struct buf *b, int64_t t)
 
 /* --- Rows and repositories ------------------------------------------------------- */
 
-static int by_repository_then_newest(const void *a, const void *b)
-{
-	const struct prune_image *x = *(const struct prune_image *const *)a;
-	const struct prune_image *y = *(const struct prune_image *const *)b;
-	int c = strcmp(x->repository, y->repository);
-
-	if (c)
-		return c;
-	if (x->created != y->created)
-		return x->created > y->created ? -1 : 1;
-	return strcmp(x->digest, y->digest);
-}
-
 /* One repository: rows [first, end) of the sorted rows; bytes and counts
  * over its top-level images, like the summary line. */
 struct repo {
@@ -193,7 +180,7 @@ static size_t group(const struct prune_plan *p, const struct prune_image ***rows
 	for (size_t i = 0; i < p->n_images; i++)
 		rows[i] = &p->images[i];
 	if (p->n_images > 1)
-		qsort(rows, p->n_images, sizeof(*rows), by_repository_then_newest);
+		qsort(rows, p->n_images, sizeof(*rows), prune_image_order);
 	for (size_t i = 0; i < p->n_images; i++) {
 		if (!i || strcmp(rows[i - 1]->repository, rows[i]->repository) != 0) {
 			repos[n].name = rows[i]->repository;
