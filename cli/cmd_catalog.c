@@ -1,7 +1,9 @@
 /*
  * cmd_catalog.c — `regvault catalog list|show|history|verify|rebuild|usage`:
- * what the catalog knows, checked (and drilled: restored for real),
- * rebuilt; what the registry stores and what a policy would give back.
+ * the help text, the dispatch, what the subcommands share (catalog_sub.h)
+ * and the small ones: what the catalog knows (list, show, history) and
+ * rebuilding it from an archive store. verify and its drill are in
+ * cmd_catalog_verify.c, usage in cmd_catalog_usage.c.
  *
  * Each subcommand gathers its result as the JSON document first and
  * renders text from that, so the two outputs cannot drift apart.
@@ -14,14 +16,10 @@
 #include <unistd.h>
 #include "backup/backup.h"
 #include "catalog/catalog.h"
+#include "cli/catalog_sub.h"
 #include "cli/commands.h"
 #include "cli/exitcode.h"
 #include "cli/output.h"
-#include "drill/drill.h"
-#include "mirror/mirror.h"
-#include "policy/policy.h"
-#include "prune/prune.h"
-#include "usage/usage.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -197,7 +195,7 @@ const char cmd_catalog_help[] =
 
 /* --- Shared ---------------------------------------------------------------- */
 
-static int open_catalog(catalog **out, const struct cli_globals *g, unsigned flags)
+int catsub_open(catalog **out, const struct cli_globals *g, unsigned flags)
 {
 	int rc;
 
@@ -210,7 +208,7 @@ static int open_catalog(catalog **out, const struct cli_globals *g, unsigned fla
 
 /* For writing, but only a catalog that exists: verify must not create an
  * empty one and then report that all of nothing is fine. */
-static int open_existing(catalog **out, const struct cli_globals *g)
+int catsub_open_existing(catalog **out, const struct cli_globals *g)
 {
 	struct stat st;
 
@@ -218,7 +216,46 @@ static int open_existing(catalog **out, const struct cli_globals *g)
 		return output_error(error_set(errno == ENOENT ? RV_ENOTFOUND : RV_ERROR,
 		                              "cannot open catalog \"%s\": %s", g->catalog,
 		                              strerror(errno)));
-	return open_catalog(out, g, CATALOG_WRITE);
+	return catsub_open(out, g, CATALOG_WRITE);
+}
+
+static const struct cli_option catalog_options[] = {
+	{ "deep", 0, 0, CATSUB_DEEP },
+	{ "from", 0, 1, CATSUB_FROM },
+	{ "drill", 0, 1, CATSUB_DRILL },
+	{ "to", 0, 1, CATSUB_TO },
+	{ "seed", 0, 1, CATSUB_SEED },
+	{ "policy", 0, 1, CATSUB_POLICY },
+	{ "price-per-gb-month", 0, 1, CATSUB_PRICE },
+	{ NULL, 0, 0, 0 },
+};
+
+/* Parses the options `allowed` (CATSUB_BIT set) and at most max_args
+ * positional arguments of subcommand argv[0]. */
+int catsub_parse(int argc, char **argv, unsigned allowed, int max_args, struct catsub_args *a)
+{
+	struct cli_getopt p;
+	const char *v;
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	cli_getopt_init(&p, "catalog", argc, argv);
+	while ((opt = cli_getopt(&p, catalog_options, &v)) != CLI_GETOPT_END) {
+		if (opt == CLI_GETOPT_ERROR)
+			return RV_EXIT_USAGE;
+		if (opt == CLI_GETOPT_ARG) {
+			if (a->n_args == max_args)
+				return output_usage_error("catalog", "unexpected argument '%s'", v);
+			a->args[a->n_args++] = v;
+			continue;
+		}
+		if (!(allowed & CATSUB_BIT(opt)))
+			return output_usage_error("catalog", "option '--%s' is not an option of "
+			                          "'catalog %s'", catalog_options[opt - 1].long_name,
+			                          argv[0]);
+		a->opt[opt] = v ? v : "";
+	}
+	return RV_EXIT_OK;
 }
 
 /* Parses argv of a subcommand that takes no options and at most max_args
@@ -325,7 +362,7 @@ static int sub_list(int argc, char **argv, const struct cli_globals *g)
 	int rc, status = plain_args(argc, argv, &glob, 0, 1, "");
 
 	if (status == RV_EXIT_OK)
-		status = open_catalog(&cat, g, CATALOG_READ);
+		status = catsub_open(&cat, g, CATALOG_READ);
 	if (status != RV_EXIT_OK)
 		goto done;
 	rows = json_array();
@@ -468,7 +505,7 @@ static int sub_show(int argc, char **argv, const struct cli_globals *g)
 		status = output_error(rc);
 		goto done;
 	}
-	if ((status = open_catalog(&cat, g, CATALOG_READ)) != RV_EXIT_OK)
+	if ((status = catsub_open(&cat, g, CATALOG_READ)) != RV_EXIT_OK)
 		goto done;
 	name = oci_ref_string(&ref);
 	if (ref.digest)
@@ -516,7 +553,7 @@ static int sub_history(int argc, char **argv, const struct cli_globals *g)
 		                            "HOST/REPO:TAG, not by digest");
 		goto done;
 	}
-	if ((status = open_catalog(&cat, g, CATALOG_READ)) != RV_EXIT_OK)
+	if ((status = catsub_open(&cat, g, CATALOG_READ)) != RV_EXIT_OK)
 		goto done;
 	rc = catalog_tag_history(cat, ref.registry, ref.repository, ref.tag, &ev, &n);
 	if (rc != 0) {
@@ -541,342 +578,6 @@ done:
 	free(ev);
 	catalog_close(cat);
 	oci_ref_release(&ref);
-	return status;
-}
-
-/* --- verify ---------------------------------------------------------------- */
-
-/* Archive copies (backup_verify) and registry copies (mirror_verify) are
- * reported as one list: the same failure shape, "ref" added where the
- * copy is an image on a standby. */
-struct verify_both {
-	struct verify_report archive;
-	struct mirror_verify_report registry;
-};
-
-static json_t *failure_json(const char *store, const char *ref, const char *digest, int rc,
-                            const char *msg)
-{
-	json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s}}", "store", store, "digest", digest,
-	                      "error", "code", error_code_name(rc), "message",
-	                      msg ? msg : "failed");
-
-	if (ref)
-		json_object_set_new(o, "ref", json_string(ref));
-	return o;
-}
-
-static json_t *verify_json(const struct verify_both *r)
-{
-	json_t *failures = json_array();
-	size_t i;
-
-	for (i = 0; i < r->archive.n_failures; i++) {
-		const struct verify_failure *f = &r->archive.failures[i];
-
-		json_array_append_new(failures, failure_json(f->store, NULL, f->digest, f->rc,
-		                                             f->msg));
-	}
-	for (i = 0; i < r->registry.n_failures; i++) {
-		const struct mirror_verify_failure *f = &r->registry.failures[i];
-
-		json_array_append_new(failures, failure_json(f->store, f->ref, f->digest, f->rc,
-		                                             f->msg));
-	}
-	return json_pack("{s:I,s:I,s:o}", "checked",
-	                 (json_int_t)(r->archive.checked + r->registry.objects), "bytesHashed",
-	                 (json_int_t)(r->archive.bytes_hashed + r->registry.bytes_hashed),
-	                 "failures", failures);
-}
-
-static void verify_text(const struct verify_both *r, int deep)
-{
-	size_t checked = r->archive.checked + r->registry.objects;
-	size_t failed = r->archive.n_failures + r->registry.n_failures;
-	char sz[32], msg[1024];
-	size_t i;
-
-	for (i = 0; i < r->archive.n_failures; i++) {
-		const struct verify_failure *f = &r->archive.failures[i];
-
-		printf("FAILED  %s  %s  %s\n", f->store, f->digest,
-		       str_printable(msg, sizeof(msg), f->msg ? f->msg : "failed"));
-	}
-	for (i = 0; i < r->registry.n_failures; i++) {
-		const struct mirror_verify_failure *f = &r->registry.failures[i];
-
-		printf("FAILED  %s  %s  %s", f->store, f->digest,
-		       str_printable(msg, sizeof(msg), f->msg ? f->msg : "failed"));
-		printf(f->ref ? "  (%s)\n" : "\n", str_printable(msg, sizeof(msg), f->ref ? f->ref : ""));
-	}
-	if (failed)
-		printf("verify: %zu copies checked, %zu failed (dropped from the catalog)\n",
-		       checked, failed);
-	else if (deep)
-		printf("verified %zu copies (%s hashed)\n", checked,
-		       human(r->archive.bytes_hashed + r->registry.bytes_hashed, sz, sizeof(sz)));
-	else
-		printf("verified %zu copies (locations checked; --deep also re-hashes)\n", checked);
-}
-
-/* Both checks run (a failure in one must not hide the other's); the
- * result is RV_EDIGEST when either found failures, or the first code
- * that stopped a check from running. */
-static int verify_all(catalog *cat, const struct cli_globals *g, int deep,
-                      struct verify_both *r)
-{
-	registry_session *session = NULL;
-	int arc = backup_verify(cat, deep, &r->archive), mrc;
-
-	if (arc != 0 && !(arc == RV_EDIGEST && r->archive.n_failures > 0))
-		return arc;
-	mrc = cli_session_new(&session, g);
-	if (mrc == 0)
-		mrc = mirror_verify(cat, session, deep, &r->registry);
-	registry_session_free(session);
-	if (mrc != 0 && !(mrc == RV_EDIGEST && r->registry.n_failures > 0))
-		return mrc;
-	if (arc != 0 && mrc != 0)
-		return error_set(RV_EDIGEST, "%zu archive copies and %zu mirrored copies failed "
-		                 "verification", r->archive.n_failures, r->registry.n_failures);
-	if (arc != 0)   /* mirror_verify succeeded after it: say it again */
-		return error_set(RV_EDIGEST, "%zu of %zu archive copies failed verification",
-		                 r->archive.n_failures, r->archive.checked);
-	return mrc;
-}
-
-enum { OPT_DEEP = 1, OPT_FROM, OPT_DRILL, OPT_TO, OPT_SEED, OPT_POLICY, OPT_PRICE, OPT_MAX };
-
-static const struct cli_option catalog_options[] = {
-	{ "deep", 0, 0, OPT_DEEP },
-	{ "from", 0, 1, OPT_FROM },
-	{ "drill", 0, 1, OPT_DRILL },
-	{ "to", 0, 1, OPT_TO },
-	{ "seed", 0, 1, OPT_SEED },
-	{ "policy", 0, 1, OPT_POLICY },
-	{ "price-per-gb-month", 0, 1, OPT_PRICE },
-	{ NULL, 0, 0, 0 },
-};
-
-#define OPT_BIT(id) (1u << (id))
-
-/* What a subcommand was given: each option's value ("" for flags, NULL
- * when absent) and its positional arguments. */
-struct sub_args {
-	const char *opt[OPT_MAX];
-	const char *args[1];
-	int n_args;
-};
-
-/* Parses the options `allowed` (OPT_BIT set) and at most max_args
- * positional arguments of subcommand argv[0]. */
-static int sub_parse(int argc, char **argv, unsigned allowed, int max_args, struct sub_args *a)
-{
-	struct cli_getopt p;
-	const char *v;
-	int opt;
-
-	memset(a, 0, sizeof(*a));
-	cli_getopt_init(&p, "catalog", argc, argv);
-	while ((opt = cli_getopt(&p, catalog_options, &v)) != CLI_GETOPT_END) {
-		if (opt == CLI_GETOPT_ERROR)
-			return RV_EXIT_USAGE;
-		if (opt == CLI_GETOPT_ARG) {
-			if (a->n_args == max_args)
-				return output_usage_error("catalog", "unexpected argument '%s'", v);
-			a->args[a->n_args++] = v;
-			continue;
-		}
-		if (!(allowed & OPT_BIT(opt)))
-			return output_usage_error("catalog", "option '--%s' is not an option of "
-			                          "'catalog %s'", catalog_options[opt - 1].long_name,
-			                          argv[0]);
-		a->opt[opt] = v ? v : "";
-	}
-	return RV_EXIT_OK;
-}
-
-/* A whole number in [min, max] for option name. */
-static int count_value(const char *name, const char *v, int64_t min, int64_t max, int64_t *out)
-{
-	if (str_to_int64(v, out) != 0 || *out < min || *out > max) {
-		error_clear();
-		return output_usage_error("catalog", "invalid value '%s' for --%s: expected a whole "
-		                          "number from %lld to %lld", v, name, (long long)min,
-		                          (long long)max);
-	}
-	return RV_EXIT_OK;
-}
-
-static int sub_drill(const struct sub_args *a, const struct cli_globals *g);
-
-static int sub_verify(int argc, char **argv, const struct cli_globals *g)
-{
-	struct verify_both rep = { { 0 }, { 0 } };
-	struct sub_args a;
-	catalog *cat = NULL;
-	int rc, status = sub_parse(argc, argv, OPT_BIT(OPT_DEEP) | OPT_BIT(OPT_DRILL) |
-	                           OPT_BIT(OPT_TO) | OPT_BIT(OPT_SEED), 0, &a);
-
-	if (status != RV_EXIT_OK)
-		return status;
-	if (a.opt[OPT_DRILL] || a.opt[OPT_TO] || a.opt[OPT_SEED])
-		return sub_drill(&a, g);
-	if ((status = open_existing(&cat, g)) != RV_EXIT_OK)
-		goto done;
-	rc = verify_all(cat, g, a.opt[OPT_DEEP] != NULL, &rep);
-	if (rc != 0 && !(rc == RV_EDIGEST &&
-	                 rep.archive.n_failures + rep.registry.n_failures > 0)) {
-		status = output_error(rc);
-	} else if (output_is_json()) {
-		status = output_json(verify_json(&rep));
-		if (rc != 0)
-			status = RV_EXIT_FAILURE;
-	} else {
-		verify_text(&rep, a.opt[OPT_DEEP] != NULL);
-		status = rc == 0 ? RV_EXIT_OK : output_error(rc);
-	}
-done:
-	verify_report_release(&rep.archive);
-	mirror_verify_report_release(&rep.registry);
-	catalog_close(cat);
-	return status;
-}
-
-/* --- verify --drill -------------------------------------------------------- */
-
-static json_t *code_json(int rc, const char *msg)
-{
-	if (!rc)
-		return json_null();
-	return json_pack("{s:s,s:o}", "code", error_code_name(rc), "message",
-	                 output_json_string(msg ? msg : "failed"));
-}
-
-static json_t *drill_json(const struct drill_report *r, size_t per_location)
-{
-	json_t *locs = json_array();
-
-	for (size_t i = 0; i < r->n_locations; i++) {
-		const struct drill_location *l = &r->locations[i];
-		json_t *ims = json_array();
-		for (size_t k = 0; k < l->n_images; k++) {
-			const struct drill_image *im = &l->images[k];
-			json_array_append_new(ims, json_pack(
-				"{s:o,s:s,s:o,s:I,s:I,s:I,s:s,s:o,s:o}", "reference",
-				output_json_string(im->ref), "digest", im->digest, "restoredAs",
-				output_json_string(im->scratch_ref), "bytes", (json_int_t)im->bytes,
-				"objects", (json_int_t)im->objects, "durationMs",
-				(json_int_t)im->duration_ms, "status", im->rc ? "failed" : "ok",
-				"error", code_json(im->rc, im->msg),
-				"cleanup", code_json(im->cleanup_rc, im->cleanup_msg)));
-		}
-		json_array_append_new(locs, json_pack(
-			"{s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "store", output_json_string(l->store),
-			"storeKind", l->kind, "held", (json_int_t)l->held, "drilled",
-			(json_int_t)l->n_images, "failed", (json_int_t)l->failed, "cleanupFailed",
-			(json_int_t)l->cleanup_failed, "bytes", (json_int_t)l->bytes, "durationMs",
-			(json_int_t)l->duration_ms, "images", ims));
-	}
-	return json_pack("{s:I,s:o,s:I,s:I,s:I,s:I,s:o}", "seed", (json_int_t)r->seed, "scratch",
-	                 r->prefix ? output_json_string(r->prefix) : json_null(), "perLocation",
-	                 (json_int_t)per_location, "drilled", (json_int_t)r->drilled, "failed",
-	                 (json_int_t)r->failed, "cleanupFailed", (json_int_t)r->cleanup_failed,
-	                 "locations", locs);
-}
-
-/* One line per image as it finishes (text mode): a long drill shows it
- * is moving, and a failure is on screen at once. */
-static void drill_line(const struct drill_location *l, const struct drill_image *im, void *ctx)
-{
-	char sz[32], msg[1024], ref[1024];
-
-	(void)ctx;
-	if (output_is_json())
-		return;
-	printf("%-6s  %s %s  %s", im->rc ? "FAILED" : "ok", l->kind,
-	       str_printable(msg, sizeof(msg), l->store), str_printable(ref, sizeof(ref), im->ref));
-	if (im->rc)
-		printf(": %s\n", str_printable(msg, sizeof(msg), im->msg ? im->msg : "failed"));
-	else
-		printf("  %s  %.1f s\n", human(im->bytes, sz, sizeof(sz)),
-		       (double)im->duration_ms / 1000.0);
-	if (im->cleanup_rc)
-		printf("        cleanup: %s\n", str_printable(msg, sizeof(msg), im->cleanup_msg));
-	fflush(stdout);
-}
-
-static void drill_text(const struct drill_report *r)
-{
-	char sz[32], name[1024];
-
-	for (size_t i = 0; i < r->n_locations; i++) {
-		const struct drill_location *l = &r->locations[i];
-		printf("%s %s: %zu of %zu images drilled, %s pulled back in %.1f s, %zu failed\n",
-		       l->kind, str_printable(name, sizeof(name), l->store), l->n_images, l->held,
-		       human(l->bytes, sz, sizeof(sz)), (double)l->duration_ms / 1000.0, l->failed);
-	}
-	printf("drill: %zu images from %zu locations, %zu failed (seed %llu; replay with --seed "
-	       "%llu)\n", r->drilled, r->n_locations, r->failed, (unsigned long long)r->seed,
-	       (unsigned long long)r->seed);
-}
-
-#define DRILL_MAX 100000
-
-static int sub_drill(const struct sub_args *a, const struct cli_globals *g)
-{
-	struct drill_options o = { 0 };
-	struct drill_report rep = { 0 };
-	int64_t n = 0, seed = 0;
-	int rc, status;
-
-	if (a->opt[OPT_DEEP])
-		return output_usage_error("catalog", "--deep and --drill are separate checks: run "
-		                          "'catalog verify --deep' on its own");
-	if (!a->opt[OPT_DRILL] || !a->opt[OPT_TO] || !*a->opt[OPT_TO])
-		return output_usage_error("catalog", "a drill needs --drill N and --to HOST[:PORT] "
-		                          "(the scratch registry)");
-	if ((status = count_value("drill", a->opt[OPT_DRILL], 1, DRILL_MAX, &n)) != RV_EXIT_OK ||
-	    (a->opt[OPT_SEED] &&
-	     (status = count_value("seed", a->opt[OPT_SEED], 0, INT64_MAX, &seed)) != RV_EXIT_OK))
-		return status;
-	o.seed = a->opt[OPT_SEED] ? (uint64_t)seed : drill_seed_new();
-	/* Before anything can fail: a crash mid-drill must still say how to
-	 * replay it. */
-	if (!g->quiet)
-		fprintf(stderr, "regvault: drill seed %llu\n", (unsigned long long)o.seed);
-	if ((status = open_catalog(&o.cat, g, CATALOG_READ)) != RV_EXIT_OK)
-		return status;
-	if ((rc = cli_session_new(&o.session, g)) != 0) {
-		status = output_error(rc);
-		goto done;
-	}
-	o.scratch = a->opt[OPT_TO];
-	o.per_location = (size_t)n;
-	o.xfer = (struct xfer_options)XFER_OPTIONS_INIT;
-	o.xfer.jobs = g->jobs;
-	o.on_image = drill_line;
-	rc = drill_run(&o, &rep);
-	if (rep.n_locations == 0 && rc != 0) {
-		status = output_error(rc);
-		goto done;
-	}
-	if (output_is_json())
-		status = output_json(drill_json(&rep, o.per_location));
-	else
-		drill_text(&rep);
-	if (!g->quiet && rep.drilled)
-		fprintf(stderr, "regvault: note: the drilled manifests were deleted from %s; their "
-		        "blobs stay there until its garbage collection runs\n", o.scratch);
-	if (rc != 0) {
-		char msg[1024];
-		fprintf(stderr, "regvault: error: %s\n", str_printable(msg, sizeof(msg), error_msg()));
-		status = RV_EXIT_FAILURE;
-	}
-done:
-	drill_report_release(&rep);
-	registry_session_free(o.session);
-	catalog_close(o.cat);
 	return status;
 }
 
@@ -917,16 +618,16 @@ static int rebuild_print(const struct rebuild_report *r, const char *path, const
 static int sub_rebuild(int argc, char **argv, const struct cli_globals *g)
 {
 	struct rebuild_report rep = { 0 };
-	struct sub_args a;
+	struct catsub_args a;
 	const char *from;
 	catalog *cat = NULL;
 	struct stat st;
 	char *lock;
-	int lock_was_there, rc, status = sub_parse(argc, argv, OPT_BIT(OPT_FROM), 0, &a);
+	int lock_was_there, rc, status = catsub_parse(argc, argv, CATSUB_BIT(CATSUB_FROM), 0, &a);
 
 	if (status != RV_EXIT_OK)
 		return status;
-	from = a.opt[OPT_FROM];
+	from = a.opt[CATSUB_FROM];
 	if (!from || !*from)
 		return output_usage_error("catalog", "missing --from DIR");
 	if (g->catalog && lstat(g->catalog, &st) == 0) {
@@ -940,7 +641,7 @@ static int sub_rebuild(int argc, char **argv, const struct cli_globals *g)
 	lock = g->catalog ? xasprintf("%s.lock", g->catalog) : NULL;
 	lock_was_there = lock && lstat(lock, &st) == 0;
 	free(lock);
-	if ((status = open_catalog(&cat, g, CATALOG_WRITE)) != RV_EXIT_OK)
+	if ((status = catsub_open(&cat, g, CATALOG_WRITE)) != RV_EXIT_OK)
 		return status;
 	rc = backup_rebuild(cat, from, &rep);
 	catalog_close(cat);
@@ -963,244 +664,6 @@ static int sub_rebuild(int argc, char **argv, const struct cli_globals *g)
 	return output_is_json() ? RV_EXIT_FAILURE : output_error(rc);
 }
 
-/* --- usage ----------------------------------------------------------------- */
-
-/* S3 Standard's list price for the first 50 TB a month (us-east-1),
- * per GB of 10^9 bytes: the figure most storage bills start from. */
-#define PRICE_DEFAULT 0.023
-
-static double cost(int64_t bytes, double price)
-{
-	return (double)bytes / 1e9 * price;
-}
-
-/* "$12.34"; "<$0.01" for a cost too small to show in cents. */
-static const char *money(double v, char *out, size_t len)
-{
-	if (v > 0 && v < 0.005)
-		snprintf(out, len, "<$0.01");
-	else
-		snprintf(out, len, "$%.2f", v);
-	return out;
-}
-
-static int price_value(const char *v, double *out)
-{
-	char *end = NULL;
-
-	errno = 0;
-	*out = v && *v ? strtod(v, &end) : -1;
-	if (!v || !*v || errno || *end || !(*out >= 0) || *out > 1e6)
-		return output_usage_error("catalog", "invalid value '%s' for --price-per-gb-month: "
-		                          "expected dollars per GB (10^9 bytes) and month, e.g. 0.023",
-		                          v ? v : "");
-	return RV_EXIT_OK;
-}
-
-/* The catalog caches manifests when it can be written. A report must not
- * wait for a mirror that holds the lock: it then reads it without caching
- * — or goes without, when there is none. A plan needs it writable. */
-static int usage_catalog(catalog **out, int *cache, const struct cli_globals *g, int plan)
-{
-	int rc = cli_catalog_open(out, g, CATALOG_WRITE);
-
-	*cache = rc == 0;
-	if (rc == 0 || plan)
-		return rc;
-	log_info("%s; reading the registry without caching", error_msg());
-	error_clear();
-	if (cli_catalog_open(out, g, CATALOG_READ) != 0) {
-		*out = NULL;
-		error_clear();
-	}
-	return 0;
-}
-
-static json_t *usage_json(const struct usage_report *r, double price, const char *policy)
-{
-	json_t *rows = json_array(), *total;
-
-	for (size_t i = 0; i < r->n_repos; i++) {
-		const struct usage_repo *u = &r->repos[i];
-		json_t *o = json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:f}",
-			"repository", output_json_string(u->name), "tags", (json_int_t)u->tags,
-			"manifests", (json_int_t)u->manifests, "bytes", (json_int_t)u->bytes,
-			"sharedBytes", (json_int_t)u->shared, "uniqueBytes", (json_int_t)u->unique,
-			"uniqueCostPerMonth", cost(u->unique, price));
-		json_object_set_new(o, "reclaimableBytes", policy ? json_integer(u->reclaimable)
-		                                                  : json_null());
-		json_object_set_new(o, "manifestsDeleted", policy ? json_integer(
-		                    (json_int_t)u->manifests_deleted) : json_null());
-		json_array_append_new(rows, o);
-	}
-	total = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}",
-		"repositories", (json_int_t)r->repositories, "manifests", (json_int_t)r->manifests,
-		"untaggedManifests", (json_int_t)r->untagged, "vanished", (json_int_t)r->vanished,
-		"blobs", (json_int_t)r->blobs, "bytes", (json_int_t)r->bytes,
-		"sharedBytes", (json_int_t)r->shared, "uniqueBytes",
-		(json_int_t)(r->bytes - r->shared), "costPerMonth", cost(r->bytes, price));
-	json_object_set_new(total, "reclaimableBytes", policy ? json_integer(r->reclaimable)
-	                                                      : json_null());
-	json_object_set_new(total, "reclaimableCostPerMonth",
-	                    policy ? json_real(cost(r->reclaimable, price)) : json_null());
-	return json_pack("{s:s,s:f,s:o,s:o,s:o,s:s}", "registry", r->registry, "pricePerGBMonth",
-	                 price, "policy", policy ? output_json_string(policy) : json_null(),
-	                 "repositories", rows, "total", total, "note",
-	                 "untagged manifests regvault never saw are not counted: the registry "
-	                 "cannot list them");
-}
-
-static int width_of(const char *s, int w)
-{
-	return (int)strlen(s) > w ? (int)strlen(s) : w;
-}
-
-static void usage_text(const struct usage_report *r, double price, const char *policy)
-{
-	char sz[5][32], name[1024];
-	int w[7] = { 10, 4, 9, 4, 6, 6, 11 };   /* REPOSITORY … RECLAIMABLE */
-
-	for (size_t i = 0; i < r->n_repos; i++) {
-		const struct usage_repo *u = &r->repos[i];
-		w[0] = width_of(str_printable(name, sizeof(name), u->name), w[0]);
-		w[3] = width_of(human(u->bytes, sz[0], sizeof(sz[0])), w[3]);
-		w[4] = width_of(human(u->shared, sz[0], sizeof(sz[0])), w[4]);
-		w[5] = width_of(human(u->unique, sz[0], sizeof(sz[0])), w[5]);
-		w[6] = width_of(human(u->reclaimable, sz[0], sizeof(sz[0])), w[6]);
-	}
-	printf("%-*s  %*s  %*s  %*s  %*s  %*s", w[0], "REPOSITORY", w[1], "TAGS", w[2],
-	       "MANIFESTS", w[3], "SIZE", w[4], "SHARED", w[5], "UNIQUE");
-	if (policy)
-		printf("  %*s", w[6], "RECLAIMABLE");
-	printf("  %s\n", "UNIQUE $/MONTH");
-	for (size_t i = 0; i < r->n_repos; i++) {
-		const struct usage_repo *u = &r->repos[i];
-		printf("%-*s  %*zu  %*zu  %*s  %*s  %*s", w[0],
-		       str_printable(name, sizeof(name), u->name), w[1], u->tags, w[2], u->manifests,
-		       w[3], human(u->bytes, sz[0], sizeof(sz[0])), w[4],
-		       human(u->shared, sz[1], sizeof(sz[1])), w[5],
-		       human(u->unique, sz[2], sizeof(sz[2])));
-		if (policy)
-			printf("  %*s", w[6], human(u->reclaimable, sz[3], sizeof(sz[3])));
-		printf("  %14s\n", money(cost(u->unique, price), sz[4], sizeof(sz[4])));
-	}
-	/* The registry as a whole, whatever rows were selected: each blob once. */
-	printf("\nRegistry: %zu repositories, %zu manifests, %zu blobs, %s stored (%s of it in "
-	       "more than one repository): %s/month at $%g per GB-month\n", r->repositories,
-	       r->manifests, r->blobs, human(r->bytes, sz[0], sizeof(sz[0])),
-	       human(r->shared, sz[1], sizeof(sz[1])), money(cost(r->bytes, price), sz[2],
-	       sizeof(sz[2])), price);
-	if (policy)
-		printf("Reclaimable by %s: %s (%s/month) once the registry's garbage collection "
-		       "runs\n", str_printable(name, sizeof(name), policy),
-		       human(r->reclaimable, sz[0], sizeof(sz[0])),
-		       money(cost(r->reclaimable, price), sz[1], sizeof(sz[1])));
-}
-
-/* The plan's manifests as usage sees them: which are deleted. The
- * strings stay the plan's. */
-static struct usage_plan_item *plan_items(const struct prune_plan *p)
-{
-	struct usage_plan_item *v = xcalloc(p->n_images + 1, sizeof(*v));
-
-	for (size_t i = 0; i < p->n_images; i++) {
-		v[i].repository = p->images[i].repository;
-		v[i].digest = p->images[i].digest;
-		v[i].deleted = p->images[i].decision == PRUNE_DELETE;
-	}
-	return v;
-}
-
-/* Plans with the policy (as `prune` would, a dry run) into *plan. */
-static int usage_plan(const struct policy *pol, catalog *cat, registry_session *session,
-                      const struct cli_globals *g, struct prune_plan *plan)
-{
-	struct prune_options po = { 0 };
-	int rc;
-
-	po.policy = pol;
-	po.cat = cat;
-	po.session = session;
-	po.xfer = (struct xfer_options)XFER_OPTIONS_INIT;
-	po.xfer.jobs = g->jobs;
-	po.deployed = (struct deployed_options)DEPLOYED_OPTIONS_INIT;
-	if ((rc = prune_plan(&po, plan)) < 0)
-		return error_wrap(rc, "cannot plan with \"%s\"", pol->path);
-	if (plan->refused)
-		log_warn("prune would refuse this plan: %s", plan->refusal ? plan->refusal : "");
-	return 0;
-}
-
-static int sub_usage(int argc, char **argv, const struct cli_globals *g)
-{
-	struct oci_ref ref = OCI_REF_INIT;
-	struct usage_options o = { 0 };
-	struct usage_report rep = { 0 };
-	struct prune_plan plan = { 0 };
-	struct policy *pol = NULL;
-	struct usage_plan_item *items = NULL;
-	struct sub_args a;
-	double price = PRICE_DEFAULT;
-	int rc = 0, status = sub_parse(argc, argv, OPT_BIT(OPT_POLICY) | OPT_BIT(OPT_PRICE), 1, &a);
-
-	if (status != RV_EXIT_OK)
-		return status;
-	if (!a.n_args)
-		return output_usage_error("catalog", "missing HOST or HOST/REPO");
-	if (a.opt[OPT_PRICE] && (status = price_value(a.opt[OPT_PRICE], &price)) != RV_EXIT_OK)
-		return status;
-	if ((rc = oci_ref_parse(&ref, a.args[0], OCI_REF_HOST_OK | OCI_REF_GLOB_OK |
-	                        OCI_REF_NO_TAG)) < 0 ||
-	    (a.opt[OPT_POLICY] && (rc = policy_load(&pol, a.opt[OPT_POLICY])) < 0)) {
-		status = output_error(rc);
-		goto done;
-	}
-	if (pol && strcmp(pol->registry, ref.registry) != 0) {
-		status = output_usage_error("catalog", "%s prunes \"%s\", not \"%s\"", pol->path,
-		                            pol->registry, ref.registry);
-		goto done;
-	}
-	if ((rc = usage_catalog(&o.cat, &o.cache, g, pol != NULL)) < 0 ||
-	    (rc = cli_session_new(&o.session, g)) < 0 ||
-	    (pol && (rc = usage_plan(pol, o.cat, o.session, g, &plan)) < 0)) {
-		status = output_error(rc);
-		goto done;
-	}
-	o.registry = ref.registry;
-	o.jobs = g->jobs;
-	o.repo_glob = ref.repository;
-	if (pol) {
-		o.plan = items = plan_items(&plan);
-		o.n_plan = plan.n_images;
-	}
-	if ((rc = usage_compute(&o, &rep)) < 0) {
-		status = output_error(rc);
-		goto done;
-	}
-	if (ref.repository && !rep.n_repos)
-		log_warn("no repository of %s matches \"%s\"", ref.registry, ref.repository);
-	if (rep.vanished)
-		log_warn("%zu manifests went away while the registry was read; counted without "
-		         "them", rep.vanished);
-	if (output_is_json()) {
-		status = output_json(usage_json(&rep, price, pol ? pol->path : NULL));
-	} else {
-		usage_text(&rep, price, pol ? pol->path : NULL);
-		if (!g->quiet)
-			fprintf(stderr, "regvault: note: untagged manifests regvault never saw are not "
-			        "counted: the registry cannot list them\n");
-	}
-done:
-	usage_report_release(&rep);
-	free(items);
-	prune_plan_release(&plan);
-	policy_free(pol);
-	registry_session_free(o.session);
-	catalog_close(o.cat);
-	oci_ref_release(&ref);
-	return status;
-}
-
 /* --- Dispatch -------------------------------------------------------------- */
 
 static const struct {
@@ -1210,9 +673,9 @@ static const struct {
 	{ "list", sub_list },
 	{ "show", sub_show },
 	{ "history", sub_history },
-	{ "verify", sub_verify },
+	{ "verify", catsub_verify },
 	{ "rebuild", sub_rebuild },
-	{ "usage", sub_usage },
+	{ "usage", catsub_usage },
 };
 
 int cmd_catalog(int argc, char **argv, const struct cli_globals *g)
