@@ -350,8 +350,12 @@ static void pipe_side_done(struct unit *u)
 {
 	if (--u->pending > 0)
 		return;
-	/* The download's failure is the cause; the upload's is its echo. */
-	if (u->get_rc < 0)
+	/* The download's failure is the cause and the upload's its echo --
+	 * unless the download only stopped because the upload had failed
+	 * (the pipe answers its writes RV_ECANCELLED): then the upload's
+	 * reason (401 from the destination, a 503 worth retrying) is the one
+	 * to report and to decide a retry on. */
+	if (u->get_rc < 0 && !(u->get_rc == RV_ECANCELLED && u->put_rc < 0))
 		attempt_over(u, u->get_rc, u->get_msg);
 	else
 		attempt_over(u, u->put_rc, u->put_msg);

@@ -250,6 +250,39 @@ static void test_expand_sources(void **state)
 	close_stores(&st);
 }
 
+/* The destination rejects our credentials: the upload fails before the
+ * download has finished, and the download then stops on the closed pipe.
+ * The image's error names the upload's reason (the 401), not that echo. */
+static void test_rejected_upload_reason(void **state)
+{
+	(void)state;
+	registry_session *s = NULL;
+	registry_client *src_c = NULL, *dst_c = NULL;
+	struct oci_store *src = NULL, *dst = NULL;
+	char *repo = dst_repo("rejected");
+	struct xfer_image img = { "fx/image", "v1", repo, NULL };
+	struct xfer_result res;
+
+	check(registry_session_new(&s, NULL));
+	check(registry_client_open(&src_c, s, need("RV_REG_PLAIN")));
+	check(registry_client_open(&dst_c, s, need("RV_REG_TOKEN")));
+	registry_client_set_credentials(dst_c, need("RV_TOKEN_USER"), "not-the-password");
+	check(registry_store_new(&src, src_c));
+	check(registry_store_new(&dst, dst_c));
+	assert_true(xfer_copy(src, dst, &img, 1, NULL, &res) < 0);
+	assert_non_null(res.msg);
+	print_message("image error: %s\n", res.msg);
+	assert_null(strstr(res.msg, "upload side of the copy failed"));
+	assert_non_null(strstr(res.msg, "401"));
+	xfer_result_release(&res);
+	oci_store_close(src);
+	oci_store_close(dst);
+	registry_client_close(src_c);
+	registry_client_close(dst_c);
+	registry_session_free(s);
+	free(repo);
+}
+
 static void test_resolve_5000_tags(void **state)
 {
 	(void)state;
@@ -287,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_platform_filter),
 		cmocka_unit_test(test_expand_sources),
 		cmocka_unit_test(test_resolve_5000_tags),
+		cmocka_unit_test(test_rejected_upload_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
