@@ -206,18 +206,33 @@ int oci_ref_repository_valid(const char *repo)
 	return strlen(repo) <= PATH_MAX_LEN && !path_problem(repo, 0);
 }
 
+/* 1 when s is "name:PORT" with a numeric port. */
+static int has_numeric_port(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+
+	if (!colon || colon == s || !colon[1])
+		return 0;
+	for (const char *p = colon + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return 1;
+}
+
 /* With OCI_REF_HOST_OK a string without '/' or '@' is a registry alone when
  * it is clearly a host: localhost[:port], [IPv6][:port], or a dotted name
  * with an optional numeric port. "alpine:3.19" and "myreg:5000" stay
- * images, as Docker reads them. */
-static int is_bare_host(const char *s)
+ * images, as Docker reads them -- except where no tag may be given
+ * (OCI_REF_NO_TAG): there "myreg:5000" can only be a registry with its
+ * port (a Compose service name, a single-label host), so it is one. */
+static int is_bare_host(const char *s, unsigned flags)
 {
 	size_t hostlen = strcspn(s, ":");
 
 	if (strpbrk(s, "/@"))
 		return 0;
 	if (!(s[0] == '[' || (hostlen == 9 && memcmp(s, "localhost", 9) == 0) ||
-	      memchr(s, '.', hostlen)))
+	      memchr(s, '.', hostlen) || ((flags & OCI_REF_NO_TAG) && has_numeric_port(s))))
 		return 0;
 	return host_valid(s);
 }
@@ -315,7 +330,7 @@ int oci_ref_parse(struct oci_ref *out, const char *s, unsigned flags)
 	 * is refused so it is never mistaken for docker.io/library/<hex>. */
 	if (is_hex64(s))
 		return bad(s, "cannot be a 64-character hexadecimal string");
-	if ((flags & OCI_REF_HOST_OK) && is_bare_host(s)) {
+	if ((flags & OCI_REF_HOST_OK) && is_bare_host(s, flags)) {
 		r.registry = xstrdup(strcmp(s, LEGACY_REGISTRY) == 0 ? DEFAULT_REGISTRY : s);
 		*out = r;
 		return 0;

@@ -30,7 +30,9 @@ enum {
 	 * alone, repository NULL: "localhost", "[::1]" or a dotted name, each
 	 * with an optional numeric port ("reg.io", "localhost:5000"). Anything
 	 * else stays an image: "alpine:3.19", and also "myreg:5000" (Docker
-	 * reads that as image myreg, tag 5000). Used by `ls HOST` and SOURCEs. */
+	 * reads that as image myreg, tag 5000) -- unless OCI_REF_NO_TAG is
+	 * given too: where no tag is allowed, "myreg:5000" is that registry.
+	 * Used by `ls HOST`, `--to` and SOURCEs. */
 	OCI_REF_HOST_OK = 1 << 0,
 	/* Add tag "latest" when neither tag nor digest is given. */
 	OCI_REF_DEFAULT_TAG = 1 << 1,

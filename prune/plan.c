@@ -208,7 +208,10 @@ static void decide(struct model *md)
 		if (nd->why != WHY_NONE)
 			continue;
 		nd->deleted = 1;
-		if (nd->listed_child && !nd->top)
+		/* An untagged child goes with its index, even when the catalog also
+		 * remembers it in the repository (nd->top): the untagged rule never
+		 * applies to children, so it cannot be the reason. */
+		if (nd->listed_child && nd->tags.n == 0)
 			keep_mark(nd, WHY_NONE, "child of a deleted index");
 		else if (nd->attachment || nd->subject) {
 			struct node *s = nd->subject ? model_find(md, nd->repo, nd->subject) : NULL;

@@ -97,7 +97,9 @@ struct creds {
  * In each file, in this order:
  *   1. credHelpers[host] runs docker-credential-<name> get; its answer is
  *      final (not found there = anonymous, as docker does);
- *   2. auths: exact keys, by namespace (host/ns/repo → host/ns → host),
+ *   2. auths: exact keys, by namespace (host/ns/repo → host/ns → host;
+ *      only when repo is given -- the registry client holds one set of
+ *      credentials per registry and passes NULL, so it reads host keys),
  *      then URL-form keys ("https://host/v1/") reduced to their host;
  *      "auth" is base64(user:pass) split at the first ':' (NULs around the
  *      password trimmed), else "username"+"password"; "identitytoken",

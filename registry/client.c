@@ -446,6 +446,14 @@ int registry_ping(registry_client *c)
 		else
 			rc = error_set(RV_ETRANSIENT, "cannot reach registry \"%s\": %s", c->name,
 			               r.err[0] ? r.err : curl_easy_strerror(r.cc));
+	} else if (!c->insecure && r.cc == CURLE_SSL_CONNECT_ERROR) {
+		/* The usual cause: a registry that speaks plain HTTP under a name
+		 * that is not loopback ("registry:5000" in Compose, a name in
+		 * /etc/hosts). It is refused, as Docker refuses it; say how to
+		 * allow it instead of only OpenSSL's "wrong version number". */
+		rc = error_set(RV_ETLS, "cannot reach registry \"%s\" over TLS: %s (if it speaks "
+		               "plain HTTP, pass --insecure-registry %s to allow that)", c->name,
+		               r.err[0] ? r.err : curl_easy_strerror(r.cc), c->name);
 	} else {
 		rc = error_set(r.cc == CURLE_SSL_CONNECT_ERROR ? RV_ETLS : RV_ETRANSIENT,
 		               "cannot reach registry \"%s\": %s", c->name,

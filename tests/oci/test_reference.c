@@ -72,6 +72,11 @@ static const struct valid_case valid[] = {
 	{ "index.docker.io", HOST, "docker.io", NULL, NULL, NULL },
 	{ "alpine:3.19", HOST, "docker.io", "library/alpine", "3.19", NULL },
 	{ "myreg:5000", HOST, "docker.io", "library/myreg", "5000", NULL },
+	/* ...but where no tag may be given, a single-label name with a port
+	 * (a Compose service, "registry:5000") can only be a registry. */
+	{ "myreg:5000", HOST | NOTAG, "myreg:5000", NULL, NULL, NULL },
+	{ "registry:5000", HOST | NOTAG | GLOB, "registry:5000", NULL, NULL, NULL },
+	{ "registry:5000/team/app", HOST | NOTAG, "registry:5000", "team/app", NULL, NULL },
 	{ "reg.io/app", HOST, "reg.io", "app", NULL, NULL },
 	/* OCI_REF_GLOB_OK: globs inside path components. */
 	{ "reg.io/team-a/*", GLOB, "reg.io", "team-a/*", NULL, NULL },
@@ -125,6 +130,8 @@ static const struct invalid_case invalid[] = {
 	{ "localhost:/app", 0, "invalid registry host" },
 	{ "http://reg.io/app", 0, "invalid registry host" },
 	{ "alpine:1.0", NOTAG, "a tag or digest is not allowed here" },
+	{ "alpine:1.0", HOST | NOTAG, "a tag or digest is not allowed here" },
+	{ "myreg:5000x", HOST | NOTAG, "a tag or digest is not allowed here" },
 	{ "reg.io/a@" D256, NOTAG, "a tag or digest is not allowed here" },
 	{ "reg.io/team/*", 0, "glob characters are not allowed here" },
 	{ "reg.io/team/[ab", GLOB, "invalid repository path" },
@@ -352,6 +359,9 @@ static void test_parse_location(void **state)
 	check_location("127.0.0.1:5000", "127.0.0.1:5000", NULL);
 	check_location("localhost:5000/team/standby", "localhost:5000", "team/standby");
 	check_location("[::1]:5000/x", "[::1]:5000", "x");
+	check_location("registry:5000", "registry:5000", NULL);   /* a Compose service name */
+	check_location("registry:5000/mirror", "registry:5000", "mirror");
+	check_location("registry", NULL, NULL);          /* no port: an image name, not a host */
 	check_location("standby/x", NULL, NULL);        /* not a host: would mean Docker Hub */
 	check_location("reg.io/Team", NULL, NULL);       /* uppercase path */
 	check_location("reg.io/app:tag", NULL, NULL);    /* a tag is not a location */

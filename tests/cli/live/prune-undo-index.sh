@@ -12,9 +12,16 @@ printf 'safekeeping: {archive: ./vault}\ndeployed: none\n' >>p.yaml
 printf 'keep: [{tags: ["nothing-matches"]}]\nmax_delete: 100%%\n' >>p.yaml
 children=$(curl -s -H "Accept: application/vnd.oci.image.index.v1+json" \
 	"http://$RV_REG_PLAIN/v2/t/cli/$$/idx/manifests/$RV_FX_MULTI_DIGEST" | jq -r '.manifests[].digest')
+# A scheduled backup before the prune: the catalog now remembers the
+# children in this repository, as untagged manifests it saw.
+regvault --catalog ./cat.db backup "$h:v1" --to ./vault >/dev/null || exit 1
 regvault --catalog ./cat.db -o json prune --policy ./p.yaml --execute >run.json
 echo "prune exit $?"
 run=$(jq -r '.run.id' run.json)
+# The children go because their index goes, and the plan says so -- not
+# "untagged: delete", which this policy (untagged: keep, the default) never says.
+jq -r --arg idx "$RV_FX_MULTI_DIGEST" '.plan.images[] | select(.digest != $idx) |
+	"\(.decision) \(.topLevel) \(.reasons | join("; "))"' run.json | sort | uniq -c | sed 's/^ *//'
 jq -r '.run.deleted' run.json
 accept=application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json
 code() { curl -s -o /dev/null -w '%{http_code}' -I -H "Accept: $accept" \
