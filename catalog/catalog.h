@@ -223,6 +223,11 @@ typedef int (*catalog_holder_fn)(const struct catalog_holder *h, void *ctx);
 /* Every top-level reference to digest in a store that holds a verified copy
  * of it, oldest verification first. fn's non-zero return stops the walk. */
 int catalog_holders(catalog *c, const char *digest, catalog_holder_fn fn, void *ctx);
+/* The same for a manifest held only as an index's child (no top-level
+ * reference of its own): every top-level reference to an index listing
+ * digest as a child, in a store holding verified copies of both; the
+ * holder's repository is the index's, where the child sits in that store. */
+int catalog_child_holders(catalog *c, const char *digest, catalog_holder_fn fn, void *ctx);
 
 /* Every tag the catalog has seen in registry/repo, and every repository it
  * knows in registry (sorted), for suggestions when a name is not found. */

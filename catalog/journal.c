@@ -14,16 +14,14 @@
 
 /* --- Holders ------------------------------------------------------------- */
 
-int catalog_holders(catalog *c, const char *digest, catalog_holder_fn fn, void *ctx)
+#define HOLDER_COLUMNS \
+	"SELECT st.id, st.kind, st.location, g.name, r.name, sr.tag, cp.verified_at "
+
+static int walk_holders(catalog *c, const char *sql, const char *digest, catalog_holder_fn fn,
+                        void *ctx)
 {
 	sqlite3_stmt *st = NULL;
-	int s = SQLITE_DONE, rc = catalog_prepare(c, &st,
-		"SELECT st.id, st.kind, st.location, g.name, r.name, sr.tag, cp.verified_at "
-		"FROM store_refs sr JOIN stores st ON st.id = sr.store_id "
-		"JOIN copies cp ON cp.store_id = sr.store_id AND cp.digest = sr.digest "
-		"JOIN repositories r ON r.id = sr.repository_id "
-		"JOIN registries g ON g.id = r.registry_id "
-		"WHERE sr.digest = ?1 ORDER BY cp.verified_at, st.id, sr.tag IS NULL, sr.tag");
+	int s = SQLITE_DONE, rc = catalog_prepare(c, &st, sql);
 
 	if (rc)
 		return rc;
@@ -43,6 +41,34 @@ int catalog_holders(catalog *c, const char *digest, catalog_holder_fn fn, void *
 		rc = catalog_sql_error(c, "cannot list the holders of \"%s\"", digest);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int catalog_holders(catalog *c, const char *digest, catalog_holder_fn fn, void *ctx)
+{
+	return walk_holders(c, HOLDER_COLUMNS
+		"FROM store_refs sr JOIN stores st ON st.id = sr.store_id "
+		"JOIN copies cp ON cp.store_id = sr.store_id AND cp.digest = sr.digest "
+		"JOIN repositories r ON r.id = sr.repository_id "
+		"JOIN registries g ON g.id = r.registry_id "
+		"WHERE sr.digest = ?1 ORDER BY cp.verified_at, st.id, sr.tag IS NULL, sr.tag",
+		digest, fn, ctx);
+}
+
+/* A child is stored inside its index, never listed as a store_ref of its
+ * own: reach it through an index that lists it (manifest_refs, role
+ * 'child') in a store holding verified copies of both. */
+int catalog_child_holders(catalog *c, const char *digest, catalog_holder_fn fn, void *ctx)
+{
+	return walk_holders(c, HOLDER_COLUMNS
+		"FROM manifest_refs mr JOIN store_refs sr ON sr.digest = mr.manifest "
+		"JOIN stores st ON st.id = sr.store_id "
+		"JOIN copies cp ON cp.store_id = sr.store_id AND cp.digest = mr.digest "
+		"JOIN copies pc ON pc.store_id = sr.store_id AND pc.digest = sr.digest "
+		"JOIN repositories r ON r.id = sr.repository_id "
+		"JOIN registries g ON g.id = r.registry_id "
+		"WHERE mr.digest = ?1 AND mr.role = 'child' "
+		"ORDER BY cp.verified_at, st.id, sr.tag IS NULL, sr.tag",
+		digest, fn, ctx);
 }
 
 /* --- Known names ------------------------------------------------------------ */

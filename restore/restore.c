@@ -76,6 +76,10 @@ int restore_candidates(catalog *cat, const char *digest, enum restore_prefer pre
 {
 	memset(out, 0, sizeof(*out));
 	int rc = catalog_holders(cat, digest, add_candidate, out);
+	/* A platform child that a pod pins by digest has no copy listed under
+	 * its own name: it is held inside its index. */
+	if (rc == 0 && out->n == 0)
+		rc = catalog_child_holders(cat, digest, add_candidate, out);
 	if (rc == 0 && out->n == 0)
 		rc = error_set(RV_ENOTFOUND, "no store holds a verified copy of %s", digest);
 	sort_prefer = prefer;
