@@ -39,6 +39,28 @@ static char *display(const struct node *nd)
 
 /* --- Deployed ------------------------------------------------------------------ */
 
+/* Sources that name images, none of them on the primary, protect nothing
+ * here: the registry is spelled another way there ("localhost:5000" for
+ * "127.0.0.1:5000", "docker.io/library/app" for a mirror's "app") or the
+ * wrong sources are named. That is a source that names nothing for this
+ * registry, and fails closed like one (invariant 1); a primary nothing
+ * runs from says so with `deployed: none`. */
+static int deployed_names_registry(const struct model *md)
+{
+	const struct deployed_ref *first = md->deployed.n ? &md->deployed.refs[0] : NULL;
+
+	for (size_t i = 0; i < md->deployed.n; i++)
+		if (md->deployed.refs[i].ref.repository &&
+		    strcmp(md->deployed.refs[i].ref.registry, md->p->registry) == 0)
+			return 0;
+	if (!first)
+		return 0;   /* deployed_read refuses an empty set itself */
+	return error_set(RV_EINVALID, "the deployed sources name %zu image%s, none on registry "
+	                 "\"%s\" (%s: \"%s\"); if nothing runs from it, declare \"deployed: none\"",
+	                 md->deployed.n, md->deployed.n == 1 ? "" : "s", md->p->registry,
+	                 first->where, first->text);
+}
+
 int keep_deployed_read(struct model *md)
 {
 	struct deployed_options o = md->o->deployed;
@@ -48,6 +70,8 @@ int keep_deployed_read(struct model *md)
 		return 0;
 	o.rollback = md->p->rollback;
 	rc = deployed_read(&md->deployed, md->p->deployed, md->p->n_deployed, &o);
+	if (rc == 0)
+		rc = deployed_names_registry(md);
 	if (rc < 0)
 		return error_wrap(rc, "what is deployed is unknown, so nothing can be pruned");
 	return 0;
