@@ -391,12 +391,19 @@ int oci_ref_is_attachment_tag(const char *tag)
 int oci_ref_parse_location(const char *s, char **registry, char **path)
 {
 	const char *slash = strchr(s, '/');
-	char *h = slash ? xstrndup(s, (size_t)(slash - s)) : xstrdup(s);
+	char *h;
 	struct oci_ref host = OCI_REF_INIT;
 	char q[160];
-	int rc = oci_ref_parse(&host, h, OCI_REF_HOST_OK | OCI_REF_NO_TAG);
+	int rc;
 
 	*registry = *path = NULL;
+	/* "http://reg:5000" would otherwise fail as the tag-bearing "http:". */
+	if (strstr(s, "://"))
+		return error_set(RV_EINVALID, "location \"%s\": write it without a scheme, as "
+		                 "HOST[:PORT][/PATH] (--insecure-registry HOST[:PORT] allows plain "
+		                 "HTTP)", str_printable(q, sizeof(q), s));
+	h = slash ? xstrndup(s, (size_t)(slash - s)) : xstrdup(s);
+	rc = oci_ref_parse(&host, h, OCI_REF_HOST_OK | OCI_REF_NO_TAG);
 	if (rc < 0)
 		rc = error_wrap(rc, "location \"%s\"", str_printable(q, sizeof(q), s));
 	else if (host.repository)

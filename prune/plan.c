@@ -20,6 +20,9 @@
 
 /* --- Reading the primary ------------------------------------------------------ */
 
+/* The repositories in scope. A glob that matches none is said (a typo
+ * there quietly prunes nothing of what was meant) but is no error: the
+ * plan is only smaller, never wider. */
 static int list_scope(struct model *md, struct strlist *out)
 {
 	struct strlist all = STRLIST_INIT;
@@ -28,6 +31,14 @@ static int list_scope(struct model *md, struct strlist *out)
 	for (size_t i = 0; rc == 0 && i < all.n; i++)
 		if (keep_in_scope(md->p, all.v[i]))
 			strlist_add(out, all.v[i]);
+	for (size_t g = 0; rc == 0 && g < md->p->n_repositories; g++) {
+		size_t i = 0;
+		while (i < out->n && !str_glob_match(md->p->repositories[g], out->v[i]))
+			i++;
+		if (i == out->n)
+			log_warn("repositories: \"%s\" matches no repository of %s",
+			         md->p->repositories[g], md->p->registry);
+	}
 	strlist_release(&all);
 	return rc;
 }

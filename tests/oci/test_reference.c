@@ -366,6 +366,8 @@ static void test_parse_location(void **state)
 	check_location("reg.io/Team", NULL, NULL);       /* uppercase path */
 	check_location("reg.io/app:tag", NULL, NULL);    /* a tag is not a location */
 	check_location("", NULL, NULL);
+	check_location("http://reg.io:5000", NULL, NULL);
+	assert_non_null(strstr(error_msg(), "write it without a scheme"));
 }
 
 int main(void)
