@@ -574,10 +574,16 @@ static char *registry_says(const struct buf *body)
 		out = xstrndup(buf_cstr(body), n);
 	}
 	json_decref(root);
-	/* A registry's words go into a one-line message on an operator's
-	 * terminal: no control bytes (escape sequences), and a bounded length. */
-	str_printable(said, sizeof(said), out);
+	/* A registry may quote our Authorization header back (docs/security.md):
+	 * redacted here, where its words enter a message, so that no output
+	 * path (text, JSON, a log) can carry them -- and before the cut below,
+	 * which could leave half a token the redactor no longer recognises.
+	 * Then one line on an operator's terminal: no control bytes (escape
+	 * sequences), and a bounded length. */
+	char *safe = registry_redact_text(out);
 	free(out);
+	str_printable(said, sizeof(said), safe);
+	free(safe);
 	out = xstrdup(said);
 	str_trim(out);
 	return out;

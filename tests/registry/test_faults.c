@@ -22,6 +22,11 @@
 #include "oci/digest.h"
 #include "registry/registry.h"
 #include "tests/harness/fakehttp.h"
+
+/* A bearer token as a registry might echo it back: a JWT shape of 300 bytes. */
+#define ECHO_TOKEN "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzM2NyM3QifQ.s3cr3t" \
+	"s3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3t" \
+	"s3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3ts3cr3t"
 #include "util/error.h"
 #include "util/strlist.h"
 #include "util/timeutil.h"
@@ -132,6 +137,14 @@ static void blob_faults(struct fake *f, const struct fakehttp_request *rq,
 		memset(body + n, 'z', 3000);
 		snprintf(body + n + 3000, sizeof(body) - (size_t)n - 3000, "\"}]}");
 		rs->status = 500;
+		fakehttp_response_body_str(rs, body);
+	} else if (strcmp(f->mode, "403-echo") == 0) {
+		/* A registry (or proxy) that quotes our credentials back, with
+		 * a token long enough that the message cut would halve it. */
+		char body[1024];
+		snprintf(body, sizeof(body), "{\"errors\":[{\"code\":\"DENIED\",\"message\":"
+		         "\"denied for %*sAuthorization: Bearer %s\"}]}", 100, "", ECHO_TOKEN);
+		rs->status = 403;
 		fakehttp_response_body_str(rs, body);
 	} else if (strcmp(f->mode, "429-forever") == 0) {
 		rs->status = 429;   /* longer than int64 milliseconds can hold */
@@ -534,6 +547,22 @@ static void test_error_text_made_printable(void **state)
 	teardown_env(e);
 }
 
+/* What a registry says enters the message redacted: text, JSON and logs
+ * all carry that message, so the echoed token is gone from every one --
+ * and the cut to a bounded length comes after, leaving no half of it. */
+static void test_error_text_redacted(void **state)
+{
+	(void)state;
+	struct env *e = setup_mode("403-echo", 0);
+	struct collect col = { 0 };
+
+	assert_int_equal(get_blob(e, &col, (int64_t)e->f.blob_len), RV_EDENIED);
+	free(col.data);
+	assert_non_null(strstr(error_msg(), "DENIED: denied for"));
+	assert_null(strstr(error_msg(), "s3cr3t"));
+	teardown_env(e);
+}
+
 /* Retry-After: 2^63-1 seconds neither overflows nor waits: the op fails
  * at once, naming the wait. */
 static void test_retry_after_huge(void **state)
@@ -827,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_500_gives_up_bounded),
 		cmocka_unit_test(test_429_honours_retry_after),
 		cmocka_unit_test(test_error_text_made_printable),
+		cmocka_unit_test(test_error_text_redacted),
 		cmocka_unit_test(test_retry_after_huge),
 		cmocka_unit_test(test_tags_follow_links),
 		cmocka_unit_test(test_link_loop_is_refused),
