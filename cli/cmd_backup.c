@@ -9,10 +9,12 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
 #include "cli/inspect.h"
+#include "cli/metrics.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "util/error.h"
 #include "util/str.h"
+#include "util/timeutil.h"
 #include "util/banned.h"
 
 const char cmd_backup_help[] =
@@ -21,7 +23,7 @@ const char cmd_backup_help[] =
 "\n"
 "SYNOPSIS\n"
 "    regvault backup SOURCE... --to DIR [--platform OS/ARCH[/VARIANT]]...\n"
-"                    [--no-referrers]\n"
+"                    [--no-referrers] [--metrics-file FILE]\n"
 "    regvault backup SOURCE... --to FILE.tar [...]\n"
 "\n"
 "DESCRIPTION\n"
@@ -68,6 +70,13 @@ const char cmd_backup_help[] =
 "    --no-referrers\n"
 "        Leave out referrers (signatures, SBOMs, attestations) and\n"
 "        cosign tags.\n"
+"    --metrics-file FILE\n"
+"        After the run, whatever its outcome, write its metrics to FILE\n"
+"        in Prometheus text format, for node_exporter's textfile\n"
+"        collector: regvault_backup_images by outcome, _bytes_written,\n"
+"        _duration_seconds, _last_run_success and the _timestamp_seconds\n"
+"        of the last run and the last successful one, labelled\n"
+"        store=\"DIR\" (man regvault, METRICS, has the details).\n"
 "\n"
 "    The global options (regvault --help) apply too: --jobs blobs move\n"
 "    at once; --catalog names the catalog. With --output json the result\n"
@@ -92,12 +101,13 @@ const char cmd_backup_help[] =
 "    skopeo copy oci-archive:app-1.4.tar:reg.example.com/app:1.4 \\\n"
 "        docker://standby.example.com/app:1.4\n";
 
-enum { OPT_TO = 1, OPT_PLATFORM, OPT_NO_REFERRERS };
+enum { OPT_TO = 1, OPT_PLATFORM, OPT_NO_REFERRERS, OPT_METRICS_FILE };
 
 static const struct cli_option backup_option_table[] = {
 	{ "to", 0, 1, OPT_TO },
 	{ "platform", 0, 1, OPT_PLATFORM },
 	{ "no-referrers", 0, 0, OPT_NO_REFERRERS },
+	{ "metrics-file", 0, 1, OPT_METRICS_FILE },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -105,6 +115,7 @@ struct backup_args {
 	struct strlist sources;
 	struct strlist platforms;
 	const char *to;
+	const char *metrics_file;
 	int no_referrers;
 };
 
@@ -132,6 +143,8 @@ static int parse_args(struct backup_args *a, int argc, char **argv)
 			return RV_EXIT_USAGE;
 		if (opt == OPT_TO)
 			a->to = v;
+		else if (opt == OPT_METRICS_FILE)
+			a->metrics_file = v;
 		else if (opt == OPT_NO_REFERRERS)
 			a->no_referrers = 1;
 		else if (opt == OPT_PLATFORM && !inspect_platform_valid(v))
@@ -151,6 +164,8 @@ static int parse_args(struct backup_args *a, int argc, char **argv)
 	for (i = 0; i < a->sources.n; i++)
 		if ((status = check_source(a->sources.v[i])) != RV_EXIT_OK)
 			return status;
+	if (a->metrics_file)
+		return metrics_check_path("backup", a->metrics_file);
 	return RV_EXIT_OK;
 }
 
@@ -250,9 +265,31 @@ static int print_report(const struct backup_report *r, int rc, const char *to)
 	return rc == 0 ? RV_EXIT_OK : output_error(rc);
 }
 
+/* --metrics-file, after the run whatever became of it (metrics.h). */
+static int write_metrics(const char *path, const char *store, const struct backup_report *r,
+                         int rc, int64_t t0, int status)
+{
+	const char *images = "Images the last backup run handled, by outcome.";
+	const struct metrics_sample s[] = {
+		{ "images", images, "copied", (int64_t)r->copied },
+		{ "images", images, "partial", (int64_t)r->partial },
+		{ "images", images, "listed", (int64_t)r->listed },
+		{ "images", images, "unchanged", (int64_t)r->unchanged },
+		{ "images", images, "failed", (int64_t)r->failed },
+		{ "bytes_written", "Blob and manifest bytes the last backup run added to the "
+		  "store.", NULL, r->bytes_written },
+	};
+	struct metrics_run m = {
+		"backup", "store", store, s, sizeof(s) / sizeof(s[0]), time_mono_ms() - t0,
+		time_now(), rc == 0, 0,
+	};
+
+	return metrics_finish(path, &m, status);
+}
+
 int cmd_backup(int argc, char **argv, const struct cli_globals *g)
 {
-	struct backup_args a = { STRLIST_INIT, STRLIST_INIT, NULL, 0 };
+	struct backup_args a = { STRLIST_INIT, STRLIST_INIT, NULL, NULL, 0 };
 	struct backup_options o = { 0 };
 	struct backup_report rep = { 0 };
 	struct xfer_options xo = XFER_OPTIONS_INIT;
@@ -260,6 +297,7 @@ int cmd_backup(int argc, char **argv, const struct cli_globals *g)
 	cli_progress *prog = NULL;
 	catalog *cat = NULL;
 	char *args = NULL;
+	int64_t t0 = time_mono_ms();
 	int rc, status = parse_args(&a, argc, argv);
 
 	if (status != RV_EXIT_OK)
@@ -270,11 +308,15 @@ int cmd_backup(int argc, char **argv, const struct cli_globals *g)
 		goto done;
 	}
 	rc = cli_catalog_open(&cat, g, CATALOG_WRITE);
+	if (rc == RV_EEXISTS) {   /* another run holds it: that run reports */
+		status = output_error(rc);
+		goto done;
+	}
 	if (rc == 0)
 		rc = cli_session_new(&session, g);
 	if (rc != 0) {
 		status = output_error(rc);
-		goto done;
+		goto metrics;
 	}
 	xo.jobs = g->jobs;
 	xo.no_referrers = a.no_referrers;
@@ -298,6 +340,9 @@ int cmd_backup(int argc, char **argv, const struct cli_globals *g)
 		status = print_report(&rep, rc, rep.path ? rep.path : a.to);
 	else
 		status = output_error(rc);
+metrics:
+	if (a.metrics_file)
+		status = write_metrics(a.metrics_file, a.to, &rep, rc, t0, status);
 done:
 	backup_report_release(&rep);
 	catalog_close(cat);

@@ -158,27 +158,6 @@ static int check_to(struct mirror_args *a)
 	return RV_EXIT_OK;
 }
 
-/* The metrics file's directory must be writable before anything runs:
- * finding out after an hour of copying helps no one. */
-static int check_metrics_file(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
-	                  : xstrdup(".");
-	int ok = *path && path[strlen(path) - 1] != '/' && access(dir, W_OK | X_OK) == 0;
-	int err = errno;
-
-	free(dir);
-	if (!*path)
-		return output_usage_error("mirror", "invalid value '' for --metrics-file: "
-		                          "expected a file name");
-	if (!ok)
-		return output_usage_error("mirror", "cannot write --metrics-file '%s': %s", path,
-		                          path[strlen(path) - 1] == '/' ? "not a file name"
-		                                                        : strerror(err));
-	return RV_EXIT_OK;
-}
-
 /* Every SOURCE is checked before the catalog is opened, so a typo does
  * not leave a new empty catalog behind. */
 static int check_source(const char *s)
@@ -229,7 +208,7 @@ static int parse_args(struct mirror_args *a, int argc, char **argv)
 		return output_usage_error("mirror", "missing --to HOST[:PORT][/PREFIX]");
 	if ((status = check_to(a)) != RV_EXIT_OK)
 		return status;
-	if (a->metrics_file && (status = check_metrics_file(a->metrics_file)) != RV_EXIT_OK)
+	if (a->metrics_file && (status = metrics_check_path("mirror", a->metrics_file)) != RV_EXIT_OK)
 		return status;
 	for (size_t i = 0; i < a->sources.n; i++)
 		if ((status = check_source(a->sources.v[i])) != RV_EXIT_OK)
@@ -331,23 +310,35 @@ static int print_report(const struct mirror_report *r, int rc, const char *to)
 	return rc == 0 ? RV_EXIT_OK : output_error(rc);
 }
 
-/* --metrics-file, after the run whatever became of it. A file that cannot
- * be written turns success into exit 1: silent monitoring is worse. */
+/* --metrics-file, after the run whatever became of it (metrics.h). */
 static int write_metrics(const char *path, const char *dest, const struct mirror_report *r,
                          int rc, int64_t t0, int status)
 {
+	const char *images = "Images the last mirror run handled, by outcome.";
+	const char *bytes = "Blob bytes of the last mirror run: copied, or skipped because "
+	                    "the destination had them.";
+	const char *blobs = "Blobs of the last mirror run: copied, or skipped because the "
+	                    "destination had them.";
+	const struct metrics_sample s[] = {
+		{ "images", images, "copied", (int64_t)r->copied },
+		{ "images", images, "partial", (int64_t)r->partial },
+		{ "images", images, "unchanged", (int64_t)r->unchanged },
+		{ "images", images, "failed", (int64_t)r->failed },
+		{ "bytes", bytes, "copied", r->bytes_copied },
+		{ "bytes", bytes, "skipped", r->bytes_skipped },
+		{ "blobs", blobs, "copied", r->blobs_copied },
+		{ "blobs", blobs, "skipped", r->blobs_skipped },
+		{ "manifests_put", "Manifests the last mirror run put on the destination.", NULL,
+		  r->manifests_put },
+	};
 	/* A run that stopped before mirror_run (no session) has no times. */
-	struct metrics_mirror m = {
-		dest, r->copied, r->partial, r->unchanged, r->failed, r->bytes_copied,
-		r->bytes_skipped, r->blobs_copied, r->blobs_skipped, r->manifests_put,
+	struct metrics_run m = {
+		"mirror", "destination", dest, s, sizeof(s) / sizeof(s[0]),
 		r->finished ? r->duration_ms : time_mono_ms() - t0,
 		r->finished ? r->finished : time_now(), rc == 0, 0,
 	};
 
-	if (metrics_mirror_write(path, &m) == 0)
-		return status;
-	log_msg(LOGLV_ERROR, "%s", error_msg());
-	return status == RV_EXIT_OK ? RV_EXIT_FAILURE : status;
+	return metrics_finish(path, &m, status);
 }
 
 int cmd_mirror(int argc, char **argv, const struct cli_globals *g)

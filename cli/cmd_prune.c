@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include "cli/commands.h"
 #include "cli/exitcode.h"
+#include "cli/metrics.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "policy/policy.h"
@@ -36,6 +37,7 @@ const char cmd_prune_help[] =
 "    regvault prune --policy FILE --execute [--plan-out PLAN]\n"
 "    regvault prune --policy FILE --apply PLAN\n"
 "    regvault prune --policy FILE --report PAGE.html [--plan-out PLAN]\n"
+"    regvault prune ... [--metrics-file FILE]\n"
 "\n"
 "DESCRIPTION\n"
 "    Plans which images of the policy's registry to delete, and by\n"
@@ -118,6 +120,16 @@ const char cmd_prune_help[] =
 "    --report PAGE.html\n"
 "        Also write the plan as an HTML page (mode 0644, replaced whole),\n"
 "        with a dry run, --plan-out, --execute or --apply.\n"
+"    --metrics-file FILE\n"
+"        After the run, whatever its outcome, write its metrics to FILE\n"
+"        in Prometheus text format, for node_exporter's textfile\n"
+"        collector, labelled registry=\"HOST\": regvault_prune_images\n"
+"        by the plan's decision (outcome protected, kept, delete),\n"
+"        _manifests_deleted and _deletes_skipped (0 in a dry run),\n"
+"        _bytes_reclaimable, _executed (1 with --execute or\n"
+"        --apply), _refused (1 when refused for safety, exit 3),\n"
+"        _duration_seconds, _last_run_success and the\n"
+"        _timestamp_seconds of the last run and the last successful one.\n"
 "    --kubectl PROGRAM\n"
 "        The kubectl to run for kubectl sources (default: kubectl from\n"
 "        PATH).\n"
@@ -154,7 +166,10 @@ const char cmd_prune_help[] =
 "    regvault prune --policy policy.yaml --execute -o json >run.json\n"
 "    regvault restore --run 42\n";
 
-enum { OPT_POLICY = 1, OPT_EXECUTE, OPT_PLAN_OUT, OPT_APPLY, OPT_NOW, OPT_KUBECTL, OPT_REPORT };
+enum {
+	OPT_POLICY = 1, OPT_EXECUTE, OPT_PLAN_OUT, OPT_APPLY, OPT_NOW, OPT_KUBECTL, OPT_REPORT,
+	OPT_METRICS_FILE
+};
 
 static const struct cli_option prune_option_table[] = {
 	{ "policy", 0, 1, OPT_POLICY },
@@ -164,6 +179,7 @@ static const struct cli_option prune_option_table[] = {
 	{ "now", 0, 1, OPT_NOW },          /* hidden: pins the clock for tests */
 	{ "kubectl", 0, 1, OPT_KUBECTL },
 	{ "report", 0, 1, OPT_REPORT },
+	{ "metrics-file", 0, 1, OPT_METRICS_FILE },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -173,7 +189,7 @@ static const struct cli_option prune_option_table[] = {
 #define TAGS_WIDTH 32
 
 struct prune_args {
-	const char *policy, *plan_out, *apply, *kubectl, *report;
+	const char *policy, *plan_out, *apply, *kubectl, *report, *metrics_file;
 	int execute;
 	int64_t now;
 };
@@ -189,6 +205,7 @@ static int take_option(struct prune_args *a, int opt, const char *v)
 	case OPT_APPLY: a->apply = v; a->execute = 1; break;
 	case OPT_KUBECTL: a->kubectl = v; break;
 	case OPT_REPORT: a->report = v; break;
+	case OPT_METRICS_FILE: a->metrics_file = v; break;
 	case OPT_NOW:
 		if (str_to_int64(v, &a->now) != 0 || a->now <= 0) {
 			error_clear();
@@ -247,6 +264,8 @@ static int parse_args(struct prune_args *a, int argc, char **argv)
 	if (a->report && !*a->report)
 		return output_usage_error("prune", "invalid value '' for --report: expected a path");
 	if (a->report && check_plan_out(a->report, "report") != RV_EXIT_OK)
+		return RV_EXIT_USAGE;
+	if (a->metrics_file && metrics_check_path("prune", a->metrics_file) != RV_EXIT_OK)
 		return RV_EXIT_USAGE;
 	return a->plan_out ? check_plan_out(a->plan_out, "plan-out") : RV_EXIT_OK;
 }
@@ -517,6 +536,7 @@ struct run {
 	struct prune_options o;
 	struct prune_plan plan;
 	struct prune_report rep;
+	int locked;                 /* another run holds the catalog: no metrics */
 };
 
 /* With --execute or --apply the JSON document is {"plan", "run", "error"}
@@ -627,8 +647,10 @@ static int run(struct run *r, const struct policy *pol)
 	if (r->a->apply && r->plan.refused)
 		return show_plan(r);
 	if ((rc = cli_catalog_open(&r->o.cat, r->g, CATALOG_WRITE)) != 0 ||
-	    (rc = cli_session_new(&r->o.session, r->g)) != 0)
+	    (rc = cli_session_new(&r->o.session, r->g)) != 0) {
+		r->locked = rc == RV_EEXISTS;
 		return output_error(rc);
+	}
 	if (!r->a->apply && (rc = prune_plan(&r->o, &r->plan)) != 0)
 		return refuse(rc, 0);
 	if (!r->plan.policy)
@@ -638,17 +660,49 @@ static int run(struct run *r, const struct policy *pol)
 	return execute(r);
 }
 
+/* --metrics-file, after the run whatever became of it (metrics.h). A run
+ * that stopped before it had a plan reports zeros with success 0. */
+static int write_metrics(const struct run *r, const struct policy *pol, int64_t t0,
+                         int status)
+{
+	const char *images = "Top-level images of the last prune run's plan, by decision.";
+	const struct prune_plan *p = &r->plan;
+	const struct metrics_sample s[] = {
+		{ "images", images, "protected", (int64_t)p->protected_ },
+		{ "images", images, "kept", (int64_t)p->kept },
+		{ "images", images, "delete", (int64_t)p->deleted },
+		{ "manifests_deleted", "Manifests the last prune run deleted, an index's "
+		  "children counted too (0 in a dry run).", NULL, (int64_t)r->rep.deleted },
+		{ "deletes_skipped", "Planned deletes the last prune run skipped (no verified "
+		  "copy, a tag moved).", NULL, (int64_t)r->rep.skipped },
+		{ "bytes_reclaimable", "Bytes of blobs only the plan's deleted images use "
+		  "(an upper bound).", NULL, p->reclaimable },
+		{ "executed", "1 when the last prune run was to delete (--execute or --apply), "
+		  "0 for a dry run.", NULL, r->a->execute ? 1 : 0 },
+		{ "refused", "1 when the last prune run was refused for safety (exit status 3).",
+		  NULL, status == RV_EXIT_REFUSED ? 1 : 0 },
+	};
+	struct metrics_run m = {
+		"prune", "registry", pol->registry, s, sizeof(s) / sizeof(s[0]),
+		time_mono_ms() - t0, time_now(), status == RV_EXIT_OK, 0,
+	};
+
+	return metrics_finish(r->a->metrics_file, &m, status);
+}
+
 int cmd_prune(int argc, char **argv, const struct cli_globals *g)
 {
 	struct prune_args a = { 0 };
 	struct run r = { 0 };
 	struct policy *pol = NULL;
 	char *args = NULL;
+	int64_t t0 = time_mono_ms();
 	int rc, status = parse_args(&a, argc, argv);
 
 	if (status != RV_EXIT_OK)
 		return status;
-	/* A policy that is not exactly right stops everything here. */
+	/* A policy that is not exactly right stops everything here (and
+	 * writes no metrics: their last_run_timestamp going stale says it). */
 	if ((rc = policy_load(&pol, a.policy)) != 0)
 		return output_error(rc);
 	args = output_args_json(argc, argv);
@@ -662,6 +716,9 @@ int cmd_prune(int argc, char **argv, const struct cli_globals *g)
 	r.o.now = a.now;
 	r.o.args_json = args;
 	status = run(&r, pol);
+	/* A run refused by the lock did nothing: the run holding it reports. */
+	if (a.metrics_file && !r.locked)
+		status = write_metrics(&r, pol, t0, status);
 	prune_report_release(&r.rep);
 	free(r.plan.policy);   /* set here, or read from the saved plan */
 	r.plan.policy = NULL;

@@ -1,25 +1,28 @@
 /*
- * metrics.c — the Prometheus text exposition format of a mirror run
+ * metrics.c — the Prometheus text exposition format of a run
  * (prometheus.io/docs/instrumenting/exposition_formats, "Text format").
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "cli/exitcode.h"
 #include "cli/metrics.h"
+#include "cli/output.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/log.h"
+#include "util/xalloc.h"
 #include "util/banned.h"
 
-#define PREFIX "regvault_mirror_"
-#define LAST_SUCCESS PREFIX "last_success_timestamp_seconds"
 #define OLD_FILE_MAX (1024 * 1024)
 
-/* {destination="…"}: in a label value backslash, double quote and line
- * feed are the three characters the format escapes. */
-static void add_labels(struct buf *b, const char *destination, const char *outcome)
+/* {label="…"}: in a label value backslash, double quote and line feed are
+ * the three characters the format escapes. */
+static void add_labels(struct buf *b, const struct metrics_run *m, const char *outcome)
 {
-	buf_addstr(b, "{destination=\"");
-	for (const char *c = destination; *c; c++) {
+	buf_addf(b, "{%s=\"", m->label);
+	for (const char *c = m->target; *c; c++) {
 		if (*c == '\\')
 			buf_addstr(b, "\\\\");
 		else if (*c == '"')
@@ -35,64 +38,60 @@ static void add_labels(struct buf *b, const char *destination, const char *outco
 	buf_addch(b, '}');
 }
 
-static void head(struct buf *b, const char *name, const char *help)
+static void head(struct buf *b, const struct metrics_run *m, const char *name, const char *help)
 {
-	buf_addf(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s gauge\n", name, help, name);
+	buf_addf(b, "# HELP regvault_%s_%s %s\n# TYPE regvault_%s_%s gauge\n", m->command, name,
+	         help, m->command, name);
 }
 
-static void sample(struct buf *b, const char *name, const char *destination,
+static void sample(struct buf *b, const struct metrics_run *m, const char *name,
                    const char *outcome, int64_t value)
 {
-	buf_addf(b, PREFIX "%s", name);
-	add_labels(b, destination, outcome);
+	buf_addf(b, "regvault_%s_%s", m->command, name);
+	add_labels(b, m, outcome);
 	buf_addf(b, " %lld\n", (long long)value);
 }
 
-void metrics_mirror_format(struct buf *b, const struct metrics_mirror *m)
+void metrics_format(struct buf *b, const struct metrics_run *m)
 {
-	const char *d = m->destination;
+	const char *c = m->command;
 
-	head(b, "images", "Images the last mirror run handled, by outcome.");
-	sample(b, "images", d, "copied", (int64_t)m->copied);
-	sample(b, "images", d, "partial", (int64_t)m->partial);
-	sample(b, "images", d, "unchanged", (int64_t)m->unchanged);
-	sample(b, "images", d, "failed", (int64_t)m->failed);
-	head(b, "bytes", "Blob bytes of the last mirror run: copied, or skipped "
-	     "because the destination had them.");
-	sample(b, "bytes", d, "copied", m->bytes_copied);
-	sample(b, "bytes", d, "skipped", m->bytes_skipped);
-	head(b, "blobs", "Blobs of the last mirror run: copied, or skipped because "
-	     "the destination had them.");
-	sample(b, "blobs", d, "copied", m->blobs_copied);
-	sample(b, "blobs", d, "skipped", m->blobs_skipped);
-	head(b, "manifests_put", "Manifests the last mirror run put on the destination.");
-	sample(b, "manifests_put", d, NULL, m->manifests_put);
-	head(b, "duration_seconds", "How long the last mirror run took.");
-	buf_addstr(b, PREFIX "duration_seconds");
-	add_labels(b, d, NULL);
+	for (size_t i = 0; i < m->n_samples; i++) {
+		const struct metrics_sample *s = &m->samples[i];
+		if (i == 0 || strcmp(s->name, m->samples[i - 1].name) != 0)
+			head(b, m, s->name, s->help);
+		sample(b, m, s->name, s->outcome, s->value);
+	}
+	buf_addf(b, "# HELP regvault_%s_duration_seconds How long the last %s run took.\n"
+	         "# TYPE regvault_%s_duration_seconds gauge\nregvault_%s_duration_seconds",
+	         c, c, c, c);
+	add_labels(b, m, NULL);
 	buf_addf(b, " %lld.%03lld\n", (long long)(m->duration_ms / 1000),
 	         (long long)(m->duration_ms % 1000));
-	head(b, "last_run_timestamp_seconds", "When the last mirror run ended, in "
-	     "seconds since the Unix epoch.");
-	sample(b, "last_run_timestamp_seconds", d, NULL, m->finished);
-	head(b, "last_run_success", "1 when the last mirror run mirrored every image, "
-	     "0 when it failed in part or in whole.");
-	sample(b, "last_run_success", d, NULL, m->success ? 1 : 0);
-	head(b, "last_success_timestamp_seconds", "When the last fully successful mirror "
-	     "run ended, in seconds since the Unix epoch (0: never).");
-	sample(b, "last_success_timestamp_seconds", d, NULL, m->last_success);
+	buf_addf(b, "# HELP regvault_%s_last_run_timestamp_seconds When the last %s run ended, "
+	         "in seconds since the Unix epoch.\n", c, c);
+	buf_addf(b, "# TYPE regvault_%s_last_run_timestamp_seconds gauge\n", c);
+	sample(b, m, "last_run_timestamp_seconds", NULL, m->finished);
+	buf_addf(b, "# HELP regvault_%s_last_run_success 1 when the last %s run did all it "
+	         "should, 0 when it failed in part or in whole.\n", c, c);
+	buf_addf(b, "# TYPE regvault_%s_last_run_success gauge\n", c);
+	sample(b, m, "last_run_success", NULL, m->success ? 1 : 0);
+	buf_addf(b, "# HELP regvault_%s_last_success_timestamp_seconds When the last fully "
+	         "successful %s run ended, in seconds since the Unix epoch (0: never).\n", c, c);
+	buf_addf(b, "# TYPE regvault_%s_last_success_timestamp_seconds gauge\n", c);
+	sample(b, m, "last_success_timestamp_seconds", NULL, m->last_success);
 }
 
-/* Finds our own line: the name, then exactly the labels we would write
- * for destination, then the value. */
-int64_t metrics_mirror_last_success(const char *text, const char *destination)
+/* Finds our own line: the name, then exactly the labels we would write,
+ * then the value. */
+int64_t metrics_last_success(const char *text, const struct metrics_run *m)
 {
 	struct buf want = BUF_INIT;
 	int64_t found = 0;
 	size_t n;
 
-	buf_addstr(&want, LAST_SUCCESS);
-	add_labels(&want, destination, NULL);
+	buf_addf(&want, "regvault_%s_last_success_timestamp_seconds", m->command);
+	add_labels(&want, m, NULL);
 	buf_addch(&want, ' ');
 	n = want.len;
 	for (const char *line = text, *next; line && *line; line = next) {
@@ -113,7 +112,7 @@ int64_t metrics_mirror_last_success(const char *text, const char *destination)
 	return found;
 }
 
-int metrics_mirror_write(const char *path, struct metrics_mirror *m)
+int metrics_write(const char *path, struct metrics_run *m)
 {
 	struct buf text = BUF_INIT;
 	int rc;
@@ -122,15 +121,41 @@ int metrics_mirror_write(const char *path, struct metrics_mirror *m)
 		m->last_success = m->finished;
 	} else {
 		rc = fs_read_file(&text, path, OLD_FILE_MAX);
-		m->last_success = rc == 0 ? metrics_mirror_last_success(buf_cstr(&text),
-		                                                         m->destination) : 0;
+		m->last_success = rc == 0 ? metrics_last_success(buf_cstr(&text), m) : 0;
 		error_clear();
 		buf_reset(&text);
 	}
-	metrics_mirror_format(&text, m);
+	metrics_format(&text, m);
 	rc = fs_write_atomic(path, text.ptr, text.len, 0644);
 	buf_release(&text);
 	if (rc != 0)
 		error_wrap(rc, "metrics file");
 	return rc;
+}
+
+int metrics_check_path(const char *command, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+	                  : xstrdup(".");
+	int ok = *path && path[strlen(path) - 1] != '/' && access(dir, W_OK | X_OK) == 0;
+	int err = errno;
+
+	free(dir);
+	if (!*path)
+		return output_usage_error(command, "invalid value '' for --metrics-file: "
+		                          "expected a file name");
+	if (!ok)
+		return output_usage_error(command, "cannot write --metrics-file '%s': %s", path,
+		                          path[strlen(path) - 1] == '/' ? "not a file name"
+		                                                        : strerror(err));
+	return RV_EXIT_OK;
+}
+
+int metrics_finish(const char *path, struct metrics_run *m, int status)
+{
+	if (metrics_write(path, m) == 0)
+		return status;
+	log_msg(LOGLV_ERROR, "%s", error_msg());
+	return status == RV_EXIT_OK ? RV_EXIT_FAILURE : status;
 }

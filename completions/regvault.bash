@@ -16,11 +16,11 @@ _regvault_options() {
 	ls) echo "--long" ;;
 	inspect) echo "--platform --raw" ;;
 	mirror) echo "--to --tags --exclude-tags --platform --no-referrers --max-rps --metrics-file" ;;
-	backup) echo "--to --platform --no-referrers" ;;
+	backup) echo "--to --platform --no-referrers --metrics-file" ;;
 	catalog) echo "--deep --from --drill --to --seed --policy --price-per-gb-month" ;;
 	restore) echo "--to --at --from-store --dry-run --from --run" ;;
 	deployed) echo "--deployed --check --restore --rollback" ;;
-	prune) echo "--policy --execute --plan-out --apply --report --kubectl" ;;
+	prune) echo "--policy --execute --plan-out --apply --report --kubectl --metrics-file" ;;
 	esac
 }
 
