@@ -13,12 +13,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,7 +28,7 @@
 #include "util/log.h"
 #include "util/str.h"
 #include "util/strlist.h"
-#include "util/timeutil.h"
+#include "util/proc.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -98,207 +94,6 @@ static int helper_name_ok(const char *name)
 	return 1;
 }
 
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-struct helper_run {
-	const char *display;   /* "docker-credential-<name>", for messages */
-	pid_t pid;
-	int in, out, err;      /* our ends; -1 once closed */
-	const char *input;     /* stdin for the helper: the server URL */
-	size_t input_len, input_off;
-	struct buf stdout_buf;
-	struct buf stderr_buf;
-	int status;
-	int reaped;            /* waitpid() has collected it */
-};
-
-/*
- * In the child, between fork and exec: async-signal-safe calls only (the
- * parent may have threads, e.g. curl's resolver). The helper gets its own
- * process group so a timeout can kill the shell script and its children.
- */
-static RV_NORETURN void helper_child(const char *path, char *const argv[], int in, int out,
-                                     int err, int max_fd)
-{
-	setpgid(0, 0);
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-		_exit(127);
-	if (close_range(3, ~0U, 0) < 0)
-		for (int fd = 3; fd < max_fd; fd++)
-			close(fd);
-	execv(path, argv);
-	_exit(127);
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static int helper_spawn(struct helper_run *r, const char *path)
-{
-	char *argv[] = { (char *)r->display, (char *)"get", NULL };
-	int sv[2] = { -1, -1 }, po[2] = { -1, -1 }, pe[2] = { -1, -1 };
-	long open_max = sysconf(_SC_OPEN_MAX);
-	int max_fd = open_max > 0 && open_max < 65536 ? (int)open_max : 65536, saved;
-
-	/* stdin is a socket so that writing to a helper that exits without
-	 * reading gives EPIPE through MSG_NOSIGNAL, not a SIGPIPE. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
-	    pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
-		goto fail;
-	for (int i = 0; i < 2; i++) {
-		sv[i] = fs_fd_above_stdio(sv[i]);
-		po[i] = fs_fd_above_stdio(po[i]);
-		pe[i] = fs_fd_above_stdio(pe[i]);
-	}
-	if (sv[0] < 0 || sv[1] < 0 || po[0] < 0 || po[1] < 0 || pe[0] < 0 || pe[1] < 0)
-		goto fail;
-	r->pid = fork();
-	if (r->pid < 0)
-		goto fail;
-	if (r->pid == 0)
-		helper_child(path, argv, sv[1], po[1], pe[1], max_fd);
-	setpgid(r->pid, r->pid); /* also here: no race with our kill() */
-	close(sv[1]);
-	close(po[1]);
-	close(pe[1]);
-	r->in = sv[0];
-	r->out = po[0];
-	r->err = pe[0];
-	set_nonblock(r->out);
-	set_nonblock(r->err);
-	return 0;
-fail:
-	saved = errno;
-	for (int i = 0; i < 2; i++) {
-		close_fd(&sv[i]);
-		close_fd(&po[i]);
-		close_fd(&pe[i]);
-	}
-	return error_set(RV_ERROR, "credential helper \"%s\": cannot start: %s", r->display,
-	                 strerror(saved));
-}
-
-static void helper_write(struct helper_run *r)
-{
-	while (r->in >= 0 && r->input_off < r->input_len) {
-		ssize_t w = send(r->in, r->input + r->input_off, r->input_len - r->input_off,
-		                 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (w < 0) { /* EPIPE: the helper does not read stdin; its choice */
-			close_fd(&r->in);
-			return;
-		}
-		r->input_off += (size_t)w;
-	}
-	close_fd(&r->in); /* EOF tells the helper the URL is complete */
-}
-
-/* Reads what is there; 0 on EOF (fd closed), 1 to continue, <0 over cap. */
-static int helper_read(int *fd, struct buf *b, size_t cap, int drop_excess)
-{
-	char tmp[4096];
-
-	for (;;) {
-		ssize_t n = read(*fd, tmp, sizeof(tmp));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 1;
-		if (n <= 0) {
-			close_fd(fd);
-			return 0;
-		}
-		if (b->len + (size_t)n > cap) {
-			if (!drop_excess)
-				return -1;
-			n = (ssize_t)(cap - b->len);
-		}
-		buf_add(b, tmp, (size_t)n);
-	}
-}
-
-static void helper_kill(struct helper_run *r)
-{
-	if (r->pid <= 0 || r->reaped)
-		return;
-	kill(-r->pid, SIGKILL);
-	kill(r->pid, SIGKILL);
-	while (waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
-		;
-	r->reaped = 1;
-}
-
-static int helper_timed_out(const struct helper_run *r, int64_t timeout)
-{
-	return error_set(RV_ERROR, "credential helper \"%s\": timed out after %lld ms",
-	                 r->display, (long long)timeout);
-}
-
-/*
- * Feeds stdin and drains stdout/stderr until the helper has exited. We
- * wait for the exit, not for EOF: a helper may leave a daemon behind
- * (gpg-agent under "pass") that still holds a pipe open. Whatever the helper
- * wrote before exiting is in the pipe, read by the final drain.
- */
-static int helper_io(struct helper_run *r, int64_t deadline, int64_t timeout)
-{
-	while (!r->reaped) {
-		struct pollfd pfd[3];
-		nfds_t n = 0;
-		int64_t left = deadline - time_mono_ms();
-		int wait_ms;
-		pid_t w;
-
-		if (left <= 0)
-			return helper_timed_out(r, timeout);
-		if (r->in >= 0)
-			pfd[n++] = (struct pollfd){ .fd = r->in, .events = POLLOUT };
-		if (r->out >= 0)
-			pfd[n++] = (struct pollfd){ .fd = r->out, .events = POLLIN };
-		if (r->err >= 0)
-			pfd[n++] = (struct pollfd){ .fd = r->err, .events = POLLIN };
-		/* With a pipe closed, exit may come without a poll event: look often. */
-		wait_ms = r->out < 0 || r->err < 0 ? 10 : 1000;
-		if (left < wait_ms)
-			wait_ms = (int)left;
-		if (poll(pfd, n, wait_ms) < 0 && errno != EINTR)
-			return error_set(RV_ERROR, "credential helper \"%s\": poll: %s", r->display,
-			                 strerror(errno));
-		helper_write(r);
-		if (r->out >= 0 && helper_read(&r->out, &r->stdout_buf, HELPER_OUT_MAX, 0) < 0)
-			return error_set(RV_ERROR, "credential helper \"%s\": output over %d bytes",
-			                 r->display, HELPER_OUT_MAX);
-		if (r->err >= 0)
-			helper_read(&r->err, &r->stderr_buf, HELPER_ERR_MAX, 1);
-		w = waitpid(r->pid, &r->status, WNOHANG);
-		if (w == r->pid)
-			r->reaped = 1;
-		else if (w < 0 && errno != EINTR)
-			return error_set(RV_ERROR, "credential helper \"%s\": waitpid: %s", r->display,
-			                 strerror(errno));
-	}
-	if (r->out >= 0 && helper_read(&r->out, &r->stdout_buf, HELPER_OUT_MAX, 0) < 0)
-		return error_set(RV_ERROR, "credential helper \"%s\": output over %d bytes",
-		                 r->display, HELPER_OUT_MAX);
-	if (r->err >= 0)
-		helper_read(&r->err, &r->stderr_buf, HELPER_ERR_MAX, 1);
-	return 0;
-}
-
 /*
  * The first line of a failing helper's stdout (the protocol puts its error
  * message there), printable ASCII only and short, for the error message.
@@ -318,46 +113,46 @@ static char *helper_complaint(const struct buf *b)
 	return buf_detach(&out, NULL);
 }
 
-static int helper_exit_error(struct helper_run *r, const char *server)
+static int helper_exit_error(const char *display, const struct buf *out, int status,
+                             const char *server)
 {
-	char *why = helper_complaint(&r->stdout_buf);
+	char *why = helper_complaint(out);
 	int ret;
 
-	if (WIFEXITED(r->status))
+	if (WIFEXITED(status))
 		ret = error_set(RV_ERROR, "credential helper \"%s\" get for \"%s\": exit status %d%s%s",
-		                r->display, server, WEXITSTATUS(r->status), *why ? ": " : "", why);
+		                display, server, WEXITSTATUS(status), *why ? ": " : "", why);
 	else
 		ret = error_set(RV_ERROR, "credential helper \"%s\" get for \"%s\": killed by signal %d",
-		                r->display, server, WTERMSIG(r->status));
+		                display, server, WTERMSIG(status));
 	free(why);
 	return ret;
 }
-
 /*
  * stdout is {"ServerURL":…,"Username":…,"Secret":…}; Username "<token>"
  * means Secret is an identity token (docker CLI native_store.go).
  */
-static int helper_parse(struct creds *out, struct helper_run *r, const char *server)
+static int helper_parse(struct creds *out, const char *display, const struct buf *b,
+                        const char *server)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(r->stdout_buf.ptr ? r->stdout_buf.ptr : "", r->stdout_buf.len,
-	                          0, &jerr);
+	json_t *root = json_loadb(b->ptr ? b->ptr : "", b->len, 0, &jerr);
 	const char *user, *secret;
 	int ret = 0;
 
 	if (!root || !json_is_object(root)) {
 		json_decref(root);
 		return error_set(RV_EINVALID, "credential helper \"%s\" get for \"%s\": invalid output",
-		                 r->display, server);
+		                 display, server);
 	}
 	user = json_string_value(json_object_get(root, "Username"));
 	secret = json_string_value(json_object_get(root, "Secret"));
 	if (!secret || (user == NULL && json_object_get(root, "Username")))
 		ret = error_set(RV_EINVALID, "credential helper \"%s\" get for \"%s\": invalid output",
-		                r->display, server);
+		                display, server);
 	else if (!*secret)
 		ret = error_set(RV_ENOTFOUND, "credential helper \"%s\" has nothing for \"%s\"",
-		                r->display, server);
+		                display, server);
 	else if (user && !strcmp(user, "<token>"))
 		out->identity_token = xstrdup(secret);
 	else {
@@ -368,23 +163,24 @@ static int helper_parse(struct creds *out, struct helper_run *r, const char *ser
 	return ret;
 }
 
-static int helper_finish(struct creds *out, struct helper_run *r, const char *server)
+static int helper_finish(struct creds *out, const char *display, const struct buf *b,
+                         int status, const char *server)
 {
-	if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0)
-		return helper_parse(out, r, server);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return helper_parse(out, display, b, server);
 	/* docker-credential-helpers: "credentials not found in native keychain" */
-	if (strstr(buf_cstr(&r->stdout_buf), "credentials not found"))
+	if (strstr(buf_cstr(b), "credentials not found"))
 		return error_set(RV_ENOTFOUND, "credential helper \"%s\" has nothing for \"%s\"",
-		                 r->display, server);
-	return helper_exit_error(r, server);
+		                 display, server);
+	return helper_exit_error(display, b, status, server);
 }
-
 int creds_helper_get(struct creds *out, const char *helper, const char *server)
 {
-	struct helper_run r = { NULL, -1, -1, -1, -1, server, strlen(server), 0,
-	                        BUF_INIT, BUF_INIT, 0, 0 };
-	int64_t timeout = helper_timeout_ms(), deadline;
-	char *display = NULL, *path = NULL;
+	struct buf stdout_buf = BUF_INIT;
+	struct proc p = { 0 };
+	int64_t timeout = helper_timeout_ms();
+	char *display = NULL, *path = NULL, *what = NULL;
+	char *argv[] = { NULL, (char *)"get", NULL };
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -395,41 +191,45 @@ int creds_helper_get(struct creds *out, const char *helper, const char *server)
 		                 str_printable(q, sizeof(q), helper));
 	}
 	display = xasprintf("docker-credential-%s", helper);
-	r.display = display;
 	path = fs_find_on_path(display);
 	if (!path) {
 		ret = error_set(RV_ERROR, "credential helper \"%s\" not found on PATH", display);
 		goto done;
 	}
-	ret = helper_spawn(&r, path);
+	argv[0] = display;
+	p.path = path;
+	p.argv = argv;
+	p.input = server;   /* the server URL on stdin, never in argv */
+	p.input_len = strlen(server);
+	p.out = &stdout_buf;
+	p.max_out = HELPER_OUT_MAX;
+	p.max_err = HELPER_ERR_MAX;
+	p.timeout_ms = timeout;
+	what = xasprintf("credential helper \"%s\"", display);
+	ret = proc_run(&p, what);
+	if (ret == PROC_TIMED_OUT)
+		ret = error_set(RV_ERROR, "%s: timed out after %lld ms", what, (long long)timeout);
+	else if (ret == PROC_TOO_MUCH)
+		ret = error_set(RV_ERROR, "%s: output over %d bytes", what, HELPER_OUT_MAX);
 	if (ret)
 		goto done;
-	deadline = time_mono_ms() + timeout;
-	ret = helper_io(&r, deadline, timeout);
-	if (ret) {
-		helper_kill(&r);
-		goto done;
-	}
-	if (r.stderr_buf.len) {
-		char *line = helper_complaint(&r.stderr_buf);
+	if (p.err.len) {
+		char *line = helper_complaint(&p.err);
 
-		log_debug("credential helper \"%s\" said on stderr: %s", display, line);
+		log_debug("%s said on stderr: %s", what, line);
 		free(line);
 	}
-	ret = helper_finish(out, &r, server);
+	ret = helper_finish(out, display, &stdout_buf, p.status, server);
 done:
-	close_fd(&r.in);
-	close_fd(&r.out);
-	close_fd(&r.err);
-	wipe_and_release(&r.stdout_buf);
-	buf_release(&r.stderr_buf);
+	wipe_and_release(&stdout_buf);
+	proc_release(&p);
 	if (ret)
 		creds_release(out);
+	free(what);
 	free(path);
 	free(display);
 	return ret;
 }
-
 /* --- Which key, which helper -------------------------------------------- */
 
 struct lookup {
