@@ -377,6 +377,84 @@ static int open_files(catalog *c)
 	return 0;
 }
 
+/* "file:PATH?immutable=1" for sqlite3_open_v2 with SQLITE_OPEN_URI: '%',
+ * '?' and '#' (and anything not printable ASCII) percent-encoded; an
+ * absolute path gets an empty authority ("file:///x"), so "//x" stays a
+ * path. */
+static char *immutable_uri(const char *path)
+{
+	static const char query[] = "?immutable=1";
+	size_t n = strlen(path), k = 0;
+	char *u = xmalloc(8 + 3 * n + sizeof(query));
+
+	k += (size_t)snprintf(u, 9, "%s", path[0] == '/' ? "file://" : "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f)
+			k += (size_t)snprintf(u + k, 4, "%%%02X", *p);
+		else
+			u[k++] = (char)*p;
+	}
+	memcpy(u + k, query, sizeof(query));
+	return u;
+}
+
+/* A reader of a WAL catalog on a read-only file system (a snapshot or a
+ * read-only mount looked at during an incident) cannot create the -shm
+ * file that holds SQLite's WAL index, and SQLite refuses the open with
+ * SQLITE_CANTOPEN (sqlite.org/wal.html, "Read-Only Databases"). Is that
+ * why the reader's open failed? */
+static int cannot_make_shm(const catalog *c)
+{
+	char *dir = xstrdup(c->path), *slash = strrchr(dir, '/');
+	int yes;
+
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	yes = !c->writable && c->db &&
+	      (sqlite3_extended_errcode(c->db) & 0xff) == SQLITE_CANTOPEN &&
+	      access(slash ? dir : ".", W_OK) != 0;
+	free(dir);
+	return yes;
+}
+
+/* When there is no -wal file, or an empty one, every commit is in the
+ * database file, and nobody changes that file through this read-only
+ * directory: open it as immutable (no locks, no -shm). A -wal that holds
+ * commits cannot be read without its -shm, so that stays an error, saying
+ * what to do. */
+static int reopen_immutable(catalog *c)
+{
+	char *wal = xasprintf("%s-wal", c->path), *uri = NULL;
+	struct stat st;
+	int rc;
+
+	if (stat(wal, &st) == 0 && st.st_size > 0) {
+		rc = error_set(RV_ERROR, "catalog \"%s\": its directory is read-only and \"%s\" "
+		               "holds commits that need a \"-shm\" file beside it: copy the "
+		               "catalog with its -wal file to a writable directory", c->path, wal);
+		goto done;
+	}
+	error_clear();
+	sqlite3_close_v2(c->db);
+	c->db = NULL;
+	uri = immutable_uri(c->path);
+	if (sqlite3_open_v2(uri, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		if (!c->db)
+			xdie("out of memory opening \"%s\"", c->path);
+		rc = catalog_sql_error(c, "cannot open");
+		goto done;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	rc = set_pragmas(c);
+	if (!rc)
+		rc = check_reader_version(c);
+done:
+	free(uri);
+	free(wal);
+	return rc;
+}
+
 int catalog_open(catalog **out, const char *path, unsigned flags)
 {
 	catalog *c = xcalloc(1, sizeof(*c));
@@ -395,6 +473,8 @@ int catalog_open(catalog **out, const char *path, unsigned flags)
 		rc = set_pragmas(c);
 	if (!rc)
 		rc = c->writable ? catalog_schema_migrate(c) : check_reader_version(c);
+	if (rc && cannot_make_shm(c))
+		rc = reopen_immutable(c);
 	if (!rc && c->writable)
 		rc = tighten_sidecars(c->path);
 done:

@@ -41,7 +41,9 @@ enum {
  * than this binary is refused (RV_EUNSUPPORTED). A reader cannot migrate:
  * an older schema is RV_EUNSUPPORTED for it, a file no writer has
  * initialised RV_ENOTFOUND. A SQLite file that is not a regvault catalog is
- * RV_EINVALID. Writes on a catalog opened CATALOG_READ fail (RV_ERROR). */
+ * RV_EINVALID. Writes on a catalog opened CATALOG_READ fail (RV_ERROR).
+ * A reader whose directory is read-only (no -shm can be made) opens the
+ * file as immutable when no -wal holds commits; else RV_ERROR saying so. */
 int catalog_open(catalog **out, const char *path, unsigned flags);
 /* NULL is a no-op. Releases the writer lock. */
 void catalog_close(catalog *c);

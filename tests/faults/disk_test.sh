@@ -18,7 +18,8 @@
 #    and prune --execute, with no catalog yet and with one, exit 1 with one
 #    error line naming the catalog and "Read-only file system"; nothing is
 #    written to the archive, nothing deleted. Writable again, prune
-#    --execute deletes what the plan says.
+#    --execute deletes what the plan says; read-only again, restore and
+#    catalog history still read the catalog and bring the image back.
 # C. The catalog's file system nearly full (a few KiB to a few dozen KiB
 #    free) during prune --execute: exit 1 or 3 with an error, and never a
 #    delete without a verified copy and a journal row; after space is
@@ -170,6 +171,15 @@ rw
 want 0 prune --policy "$work/policy.yaml" --execute
 [[ $(code old) == 404 && $(code keep) == 200 ]] || fail "writable again, prune did not delete 'old' alone"
 want 0 catalog verify --deep
+# During an incident the catalog may sit on a read-only mount (a snapshot, a
+# volume mounted read-only): SQLite cannot create the WAL index (-shm) there,
+# yet restore must read the catalog and bring the image back, unrecorded.
+ro
+want 0 restore "$reg/$repo:old"
+[[ $(code old) == 200 ]] || fail "read-only catalog: restore did not bring 'old' back"
+echo "B. restore with the catalog read-only: $(cut -d' ' -f1-2 "$work/out")"
+want 0 catalog history "$reg/$repo:old"
+rw
 
 echo "B. done at $(($(date +%s) - t0)) s"
 
