@@ -15,6 +15,7 @@
 #include "oci/reference.h"
 #include "ocitar/ocitar.h"
 #include "restore/internal.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -195,6 +196,16 @@ int restore_from_candidates(const struct candidates *cs, registry_session *s,
 		restore_note(out, "%s: %s", src.name ? src.name : cs->v[i].location, error_msg());
 		log_warn("%s: %s", src.name ? src.name : cs->v[i].location, error_msg());
 		restore_source_close(&src);
+	}
+	/* The error is what a script or the JSON document keeps: with more
+	 * than one store it names each and why, not only the last one. */
+	if (cs->n > 1 && out->n_notes >= cs->n) {
+		struct buf all = BUF_INIT;
+		for (size_t i = out->n_notes - cs->n; i < out->n_notes; i++)
+			buf_addf(&all, "%s%s", all.len ? "; " : "", out->notes[i]);
+		rc = error_set(rc, "every store holding a verified copy of %s failed: %s", digest,
+		               buf_cstr(&all));
+		buf_release(&all);
 	}
 	return rc;
 }
