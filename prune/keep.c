@@ -342,6 +342,7 @@ struct closure {
 	struct table layers;    /* layer_key → images with exactly that layer list */
 	struct table subjects;  /* "repo@subject" → its referrers and signatures */
 	struct table digests;   /* digest → the node in every repository */
+	struct table parents;   /* "repo@child" → the indexes that list it */
 	size_t *queue;
 	size_t head, tail;
 };
@@ -369,6 +370,22 @@ static char *prefix_key(const struct oci_manifest *m, size_t n)
 	return xstrdup(key);
 }
 
+/* A base image and, when it is a platform child, every index that lists
+ * it: a multi-arch base is pulled by the index's tag (`FROM base:1.0`),
+ * and deleting the index deletes that tag even when the child stays. */
+static void protect_base(struct closure *cl, size_t idx, const char *name)
+{
+	struct node *nd = &cl->md->nodes[idx];
+	char *key = xasprintf("%s@%s", nd->repo, nd->digest);
+	size_t first, end;
+
+	protect(cl, idx, "base of %s", name);
+	for (end = table_find(&cl->parents, key, &first); first < end; first++)
+		if (cl->parents.v[first].idx != idx)
+			protect_base(cl, cl->parents.v[first].idx, name);
+	free(key);
+}
+
 /* Images named by the base annotations of nd, and images whose whole
  * layer list is a proper prefix of nd's (what a Dockerfile FROM leaves). */
 static void protect_bases(struct closure *cl, size_t idx, const char *name)
@@ -384,7 +401,7 @@ static void protect_bases(struct closure *cl, size_t idx, const char *name)
 	bn = oci_annotation_get(m->annotations, m->n_annotations, ANNOTATION_BASE_NAME);
 	if (bd && oci_digest_validate(bd) == 0) {
 		for (end = table_find(&cl->digests, bd, &first); first < end; first++)
-			protect(cl, cl->digests.v[first].idx, "base of %s", name);
+			protect_base(cl, cl->digests.v[first].idx, name);
 	}
 	error_clear();
 	if (bn) {
@@ -395,7 +412,7 @@ static void protect_bases(struct closure *cl, size_t idx, const char *name)
 				b = r.digest ? model_find(md, r.repository, r.digest)
 				    : r.tag ? model_tagged(md, r.repository, r.tag) : NULL;
 			if (b)
-				protect(cl, (size_t)(b - md->nodes), "base of %s", name);
+				protect_base(cl, (size_t)(b - md->nodes), name);
 			oci_ref_release(&r);
 		}
 		error_clear();
@@ -403,7 +420,7 @@ static void protect_bases(struct closure *cl, size_t idx, const char *name)
 	for (size_t l = 1; l < m->n_layers; l++) {
 		char *key = prefix_key(m, l);
 		for (end = table_find(&cl->layers, key, &first); first < end; first++)
-			protect(cl, cl->layers.v[first].idx, "base of %s", name);
+			protect_base(cl, cl->layers.v[first].idx, name);
 		free(key);
 	}
 }
@@ -436,12 +453,21 @@ static void spread(struct closure *cl, size_t idx)
 void keep_closure(struct model *md)
 {
 	struct closure cl = { .md = md };
+	size_t n_children = 0;
 
 	table_init(&cl.layers, md->n);
 	table_init(&cl.subjects, md->n);
 	table_init(&cl.digests, md->n);
 	for (size_t k = 0; k < md->n; k++) {
 		const struct node *nd = &md->nodes[k];
+		if (nd->m->kind == OCI_KIND_INDEX)
+			n_children += nd->m->n_manifests;
+	}
+	table_init(&cl.parents, n_children);
+	for (size_t k = 0; k < md->n; k++) {
+		const struct node *nd = &md->nodes[k];
+		for (size_t i = 0; nd->m->kind == OCI_KIND_INDEX && i < nd->m->n_manifests; i++)
+			table_add(&cl.parents, xasprintf("%s@%s", nd->repo, nd->m->manifests[i].digest), k);
 		if (nd->m->kind == OCI_KIND_IMAGE && nd->m->n_layers > 0)
 			table_add(&cl.layers, prefix_key(nd->m, nd->m->n_layers), k);
 		if (nd->subject)
@@ -451,6 +477,7 @@ void keep_closure(struct model *md)
 	table_sort(&cl.layers);
 	table_sort(&cl.subjects);
 	table_sort(&cl.digests);
+	table_sort(&cl.parents);
 	/* Each node enters the queue at most once: when it is first kept. */
 	cl.queue = xcalloc(md->n + 1, sizeof(*cl.queue));
 	for (size_t k = 0; k < md->n; k++)
@@ -462,4 +489,5 @@ void keep_closure(struct model *md)
 	table_release(&cl.layers);
 	table_release(&cl.subjects);
 	table_release(&cl.digests);
+	table_release(&cl.parents);
 }

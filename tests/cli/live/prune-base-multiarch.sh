@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A multi-arch base image: builds start FROM the index's tag (base:1.0),
+# and a deployed app's layer list starts with the layers of the index's
+# amd64 child. Protecting only that child left the index to the rules:
+# deleting it by digest deleted the tag base:1.0 and broke every FROM.
+# The index that lists a protected base (its tag, its other children) is
+# kept: the plan deletes only the unrelated image, and after --execute
+# curl still finds the index, its tag and both children.
+r="t/cli/$$"
+reg="http://$RV_REG_PLAIN/v2"
+OM=application/vnd.oci.image.manifest.v1+json
+OI=application/vnd.oci.image.index.v1+json
+sha() { printf 'sha256:%s' "$(sha256sum | cut -d' ' -f1)"; }
+blob() { # REPO TEXT MEDIATYPE — pushes TEXT, prints its descriptor
+	local d loc
+	d=$(printf '%s' "$2" | sha)
+	loc=$(curl -sf -D - -o /dev/null -X POST "$reg/$1/blobs/uploads/" |
+		tr -d '\r' | awk 'tolower($1) == "location:" { print $2 }')
+	[[ $loc == http* ]] || loc="http://$RV_REG_PLAIN$loc"
+	if [[ $loc == *\?* ]]; then loc+="&digest=$d"; else loc+="?digest=$d"; fi
+	printf '%s' "$2" | curl -sf -X PUT -H 'Content-Type: application/octet-stream' \
+		--data-binary @- "$loc" >/dev/null || return 1
+	printf '{"mediaType":"%s","digest":"%s","size":%d}' "$3" "$d" "${#2}"
+}
+manifest() { # REPO TAG|"" MEDIATYPE JSON — pushes it (by digest without a tag)
+	local d
+	d=$(printf '%s' "$4" | sha)
+	printf '%s' "$4" | curl -sf -X PUT -H "Content-Type: $3" --data-binary @- \
+		"$reg/$1/manifests/${2:-$d}" >/dev/null || return 1
+	echo "$d"
+}
+image() { # REPO TAG|"" ARCH LAYER-TEXT... — prints the manifest's digest
+	local repo=$1 tag=$2 arch=$3 layers="" diffs="" l cfg
+	shift 3
+	for l in "$@"; do
+		layers+="${layers:+,}$(blob "$repo" "$l" application/vnd.oci.image.layer.v1.tar+gzip)" || return 1
+		diffs+="${diffs:+,}\"$(printf '%s' "$l" | sha)\""
+	done
+	cfg="{\"architecture\":\"$arch\",\"os\":\"linux\",\"created\":\"2024-01-01T00:00:00Z\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[$diffs]}}"
+	cfg=$(blob "$repo" "$cfg" application/vnd.oci.image.config.v1+json) || return 1
+	manifest "$repo" "$tag" $OM "{\"schemaVersion\":2,\"mediaType\":\"$OM\",\"config\":$cfg,\"layers\":[$layers]}"
+}
+child() { # DIGEST ARCH — an index entry
+	local size
+	size=$(curl -sf -H "Accept: $OM" "$reg/$r/base/manifests/$1" | wc -c)
+	printf '{"mediaType":"%s","digest":"%s","size":%d,"platform":{"architecture":"%s","os":"linux"}}' \
+		$OM "$1" "$size" "$2"
+}
+amd=$(image "$r/base" "" amd64 "base amd64 $$") || exit 1
+arm=$(image "$r/base" "" arm64 "base arm64 $$") || exit 1
+idx=$(manifest "$r/base" 1.0 $OI \
+	"{\"schemaVersion\":2,\"mediaType\":\"$OI\",\"manifests\":[$(child "$amd" amd64),$(child "$arm" arm64)]}") || exit 1
+image "$r/app" v1 amd64 "base amd64 $$" "app $$" >/dev/null || exit 1
+image "$r/old" v0 amd64 "old $$" >/dev/null || exit 1
+printf 'version: 1\nregistry: %s\nrepositories: ["%s/*"]\n' "$RV_REG_PLAIN" "$r" >p.yaml
+printf 'safekeeping: {archive: ./vault}\ndeployed: [{refs-file: deployed.txt}]\n' >>p.yaml
+printf 'keep: [{tags: ["nothing-matches"]}]\nmax_delete: 100%%\n' >>p.yaml
+echo "$RV_REG_PLAIN/$r/app:v1" >deployed.txt
+regvault --catalog ./cat.db -o json prune --policy ./p.yaml --execute >run.json
+echo "prune exit $?"
+jq -r --arg r "$r/" '.plan.images[] | "\(.repository | ltrimstr($r)) \(.tags | join(",")) \(.decision) \(.reasons[0])"' \
+	run.json | sed -e "s#$r/#R/#g" -e "s#$PWD/##" | sort
+code() { curl -s -o /dev/null -w '%{http_code}' -H "Accept: $OI,$OM" "$reg/$r/base/manifests/$1"; }
+echo "base:1.0 $(code 1.0) index $(code "$idx") amd64 $(code "$amd") arm64 $(code "$arm")"
