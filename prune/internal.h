@@ -29,6 +29,7 @@ struct node {
 	int top;                      /* tagged, or untagged on its own */
 	int listed_child;             /* a child of some index in scope */
 	int attachment;               /* named only by attachment tags (sig/fallback index) */
+	int outside;                  /* deployed, in a repository out of scope: never planned */
 	enum why why;
 	struct strlist reasons;       /* the protecting ones first */
 	size_t n_strong;              /* how many reasons protect */

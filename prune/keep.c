@@ -99,7 +99,9 @@ int keep_deployed(struct model *md)
 		const struct deployed_ref *d = &md->deployed.refs[i];
 		struct node *nd;
 
-		if (!ours(md, d))
+		/* Out of scope too: those are outside nodes (plan.c load_outside),
+		 * there only so that their base images are protected. */
+		if (!d->ref.repository || strcmp(d->ref.registry, md->p->registry) != 0)
 			continue;
 		nd = d->ref.digest ? model_find(md, d->ref.repository, d->ref.digest)
 		                   : model_tagged(md, d->ref.repository, d->ref.tag);
@@ -222,7 +224,7 @@ static int by_age(const void *a, const void *b)
  * fallback indexes): those live and die with their subject. */
 static int rule_subject(const struct node *nd)
 {
-	return nd->tags.n > 0 && !nd->attachment;
+	return nd->tags.n > 0 && !nd->attachment && !nd->outside;
 }
 
 static void keep_rule(struct model *md, const struct policy_rule *r, size_t number,

@@ -119,6 +119,44 @@ static int load_untagged(struct model *md, const struct strlist *repos)
 	return rc;
 }
 
+/* Images of the primary that deployed sources name in repositories out of
+ * scope. They are never pruned, but what they were built FROM may be in
+ * scope (a deployed svc/app on lib/base:1.0, a policy pruning only the lib repositories):
+ * they join the model as outside nodes, so the closure protects their base
+ * images, and the plan leaves them out. One that is gone protects nothing
+ * (keep_deployed warns); one that cannot be read stops the plan. */
+static int load_outside(struct model *md)
+{
+	struct xfer_found *f = NULL;
+	size_t n = 0, alloc = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < md->deployed.n; i++) {
+		const struct deployed_ref *d = &md->deployed.refs[i];
+		const char *ref = d->ref.digest ? d->ref.digest : d->ref.tag;
+		if (d->ref.repository && ref && strcmp(d->ref.registry, md->p->registry) == 0 &&
+		    !keep_in_scope(md->p, d->ref.repository))
+			found_add(&f, &n, &alloc, d->ref.repository, ref);
+	}
+	if (n)
+		rc = xfer_present(md->reg, f, n, md->o->xfer.jobs);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct node *nd;
+		if (f[i].rc == RV_ENOTFOUND)
+			continue;
+		if (f[i].rc < 0) {
+			rc = error_set(f[i].rc, "%s", f[i].msg);
+			break;
+		}
+		nd = model_add(md, f[i].repo, f[i].digest);
+		nd->outside = 1;
+		if (strcmp(f[i].ref, f[i].digest) != 0 && !strlist_contains(&nd->tags, f[i].ref))
+			strlist_add(&nd->tags, f[i].ref);
+	}
+	xfer_found_free(f, n);
+	return rc;
+}
+
 /* The manifest from the catalog when it has it, else from the registry
  * (then recorded: next time it is free). */
 static int load_manifest(struct model *md, size_t k)
@@ -144,8 +182,12 @@ static int load_manifest(struct model *md, size_t k)
 		nd->subject = xstrdup(m->subject->digest);
 	/* Children become nodes of their own (md->nodes may move: no nd after). */
 	char *repo = xstrdup(nd->repo);
-	for (size_t i = 0; m->kind == OCI_KIND_INDEX && i < m->n_manifests; i++)
-		model_add(md, repo, m->manifests[i].digest)->listed_child = 1;
+	int outside = nd->outside;
+	for (size_t i = 0; m->kind == OCI_KIND_INDEX && i < m->n_manifests; i++) {
+		struct node *c = model_add(md, repo, m->manifests[i].digest);
+		c->listed_child = 1;
+		c->outside = outside;
+	}
 	free(repo);
 	return 0;
 }
@@ -178,6 +220,8 @@ static int load(struct model *md)
 		rc = load_tags(md, &repos);
 	if (rc == 0)
 		rc = load_untagged(md, &repos);
+	if (rc == 0)
+		rc = load_outside(md);
 	for (size_t k = 0; rc == 0 && k < md->n; k++)   /* n grows with children */
 		rc = load_manifest(md, k);
 	for (size_t k = 0; rc == 0 && k < md->n; k++) {
@@ -216,7 +260,7 @@ static void decide(struct model *md)
 {
 	for (size_t k = 0; k < md->n; k++) {
 		struct node *nd = &md->nodes[k];
-		if (nd->why != WHY_NONE)
+		if (nd->why != WHY_NONE || nd->outside)
 			continue;
 		nd->deleted = 1;
 		/* An untagged child goes with its index, even when the catalog also
@@ -300,6 +344,8 @@ static void to_plan(const struct model *md, struct prune_plan *out)
 	out->images = xcalloc(md->n + 1, sizeof(*out->images));
 	for (size_t k = 0; k < md->n; k++) {
 		const struct node *nd = &md->nodes[k];
+		if (nd->outside)
+			continue;   /* out of scope: its blobs count as kept, no more */
 		struct prune_image *im = &out->images[out->n_images++];
 		im->repository = xstrdup(nd->repo);
 		memcpy(im->digest, nd->digest, sizeof(im->digest));
