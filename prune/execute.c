@@ -361,8 +361,20 @@ static const struct prune_image *planned(const struct prune_plan *p, const char 
 	return NULL;
 }
 
-/* The deleted index's children the plan deletes too, under its copy. */
-static int delete_children(struct exec *x, const struct prune_image *parent)
+/* A tag that names digest now: the plan saw none there (a child), so it
+ * was pushed since, and deleting the digest would delete it too. */
+static char *tag_added(const char *digest, const struct xfer_found *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].rc == 0 && strcmp(f[i].digest, digest) == 0)
+			return xasprintf("tag %s was added to it since the plan", f[i].ref);
+	return NULL;
+}
+
+/* The deleted index's children the plan deletes too, under its copy --
+ * each unless a tag names it now (f: the repository's tags as they are). */
+static int delete_children(struct exec *x, const struct prune_image *parent,
+                           const struct xfer_found *f, size_t n)
 {
 	struct oci_manifest *m = NULL;
 	int rc;
@@ -376,6 +388,11 @@ static int delete_children(struct exec *x, const struct prune_image *parent)
 		if (!c || c->decision != PRUNE_DELETE || c->top)
 			continue;
 		struct prune_deletion *d = deletion_add(x, c->repository, c->digest, NULL, 0);
+		char *why = tag_added(c->digest, f, n);
+		if (why) {
+			skip(x, d, RV_EDENIED, why);
+			continue;
+		}
 		char *reason = xasprintf("child of deleted %s@%s", parent->repository, parent->digest);
 		rc = delete_one(x, d, reason);
 		free(reason);
@@ -408,7 +425,7 @@ static int delete_image(struct exec *x, const struct prune_image *im, const stru
 	}
 	if ((rc = delete_one(x, d, im->n_reasons ? im->reasons[0] : "no keep rule matches")) < 0)
 		return rc;
-	return d->done ? delete_children(x, im) : 0;
+	return d->done ? delete_children(x, im, f, n) : 0;
 }
 
 static char *summary_json(const struct prune_report *r)
