@@ -69,6 +69,10 @@ void keep_deployed_release(struct model *md);
 void keep_deployed_digests(const struct model *md, const char *repo, struct strlist *out);
 /* 1 when a policy `repositories` glob covers repo. */
 int keep_in_scope(const struct policy *p, const char *repo);
+/* 1 when a deployed reference's registry is the policy's primary: the same
+ * name, the same host in other letter case, or a loopback name (localhost,
+ * 127.0.0.0/8, [::1]) for a loopback primary on the same port. */
+int keep_on_primary(const struct model *md, const char *registry);
 void keep_rules(struct model *md);
 void keep_closure(struct model *md);
 /* Adds a reason; the strongest `why` wins for the node. */

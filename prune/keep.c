@@ -7,6 +7,7 @@
  * signatures of kept images, base images of kept images) until nothing
  * changes. Whatever is still unmarked afterwards is deleted (plan.c).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,44 @@ static char *display(const struct node *nd)
 
 /* --- Deployed ------------------------------------------------------------------ */
 
+/* Splits "host[:port]" ("[::1]:5000" too) into a lowercase host and the
+ * port text ("" when none). */
+static void split_hostport(const char *s, char *host, size_t hlen, const char **port)
+{
+	const char *end = s[0] == '[' ? strchr(s, ']') : NULL;
+	const char *colon = strrchr(end ? end : s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+
+	if (n >= hlen)
+		n = hlen - 1;
+	for (size_t i = 0; i < n; i++)
+		host[i] = (char)tolower((unsigned char)s[i]);
+	host[n] = '\0';
+	*port = colon ? colon + 1 : "";
+}
+
+static int loopback_host(const char *h)
+{
+	return !strcmp(h, "localhost") || !strcmp(h, "[::1]") || !strncmp(h, "127.", 4);
+}
+
+int keep_on_primary(const struct model *md, const char *registry)
+{
+	char a[256], b[256];
+	const char *pa, *pb;
+
+	if (strcmp(registry, md->p->registry) == 0)
+		return 1;
+	/* Host names are case-insensitive, and the loopback names reach the same
+	 * server on one port: what runs from "localhost:5000" runs from
+	 * "127.0.0.1:5000". Protecting it is the safe reading. */
+	split_hostport(registry, a, sizeof(a), &pa);
+	split_hostport(md->p->registry, b, sizeof(b), &pb);
+	if (strcmp(pa, pb) != 0)
+		return 0;
+	return !strcmp(a, b) || (loopback_host(a) && loopback_host(b));
+}
+
 /* Sources that name images, none of them on the primary, protect nothing
  * here: the registry is spelled another way there ("localhost:5000" for
  * "127.0.0.1:5000", "docker.io/library/app" for a mirror's "app") or the
@@ -51,7 +90,7 @@ static int deployed_names_registry(const struct model *md)
 
 	for (size_t i = 0; i < md->deployed.n; i++)
 		if (md->deployed.refs[i].ref.repository &&
-		    strcmp(md->deployed.refs[i].ref.registry, md->p->registry) == 0)
+		    keep_on_primary(md, md->deployed.refs[i].ref.registry))
 			return 0;
 	if (!first)
 		return 0;   /* deployed_read refuses an empty set itself */
@@ -80,7 +119,7 @@ int keep_deployed_read(struct model *md)
 /* The deployed references that name an image of the primary in scope. */
 static int ours(const struct model *md, const struct deployed_ref *d)
 {
-	return d->ref.repository && strcmp(d->ref.registry, md->p->registry) == 0 &&
+	return d->ref.repository && keep_on_primary(md, d->ref.registry) &&
 	       keep_in_scope(md->p, d->ref.repository);
 }
 
@@ -101,7 +140,7 @@ int keep_deployed(struct model *md)
 
 		/* Out of scope too: those are outside nodes (plan.c load_outside),
 		 * there only so that their base images are protected. */
-		if (!d->ref.repository || strcmp(d->ref.registry, md->p->registry) != 0)
+		if (!d->ref.repository || !keep_on_primary(md, d->ref.registry))
 			continue;
 		nd = d->ref.digest ? model_find(md, d->ref.repository, d->ref.digest)
 		                   : model_tagged(md, d->ref.repository, d->ref.tag);
@@ -410,7 +449,7 @@ static void protect_bases(struct closure *cl, size_t idx, const char *name)
 		struct oci_ref r;
 		if (oci_ref_parse(&r, bn, 0) == 0) {
 			struct node *b = NULL;
-			if (strcmp(r.registry, md->p->registry) == 0)   /* another registry's: not ours */
+			if (keep_on_primary(md, r.registry))   /* another registry's: not ours */
 				b = r.digest ? model_find(md, r.repository, r.digest)
 				    : r.tag ? model_tagged(md, r.repository, r.tag) : NULL;
 			if (b)

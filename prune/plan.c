@@ -134,7 +134,7 @@ static int load_outside(struct model *md)
 	for (size_t i = 0; i < md->deployed.n; i++) {
 		const struct deployed_ref *d = &md->deployed.refs[i];
 		const char *ref = d->ref.digest ? d->ref.digest : d->ref.tag;
-		if (d->ref.repository && ref && strcmp(d->ref.registry, md->p->registry) == 0 &&
+		if (d->ref.repository && ref && keep_on_primary(md, d->ref.registry) &&
 		    !keep_in_scope(md->p, d->ref.repository))
 			found_add(&f, &n, &alloc, d->ref.repository, ref);
 	}
