@@ -835,11 +835,13 @@ static void test_max_rps_spaces_requests(void **state)
 	assert_int_equal(e->f.n_stamps, 40);
 	/* The ping and 19 HEADs used the burst; the other 21 came one every
 	 * 50 ms, about a second in all. Stamps are taken by the server, whose
-	 * threads a busy machine (ctest -j2 beside registries) can delay by
-	 * tens of ms, so single gaps prove nothing: any 10 gaps in a row must
-	 * span 500 ms, less 100 ms for timer grain and that delay. */
-	for (int i = 20; i + 10 < e->f.n_stamps; i++)
-		assert_true(e->f.stamps[i + 10] - e->f.stamps[i] >= 400);
+	 * threads a busy machine (the ASan pass beside registries) can delay by
+	 * a hundred ms and more, and a delayed stamp shortens the gaps after
+	 * it: short windows prove nothing (a 10-gap window once measured under
+	 * 400 ms in CI). The 20 paced requests must span 19 gaps of 50 ms,
+	 * less 150 ms for timer grain and that delay; without pacing all 40
+	 * arrive within a few ms. */
+	assert_true(e->f.stamps[39] - e->f.stamps[19] >= 800);
 	assert_true(e->f.stamps[39] - e->f.stamps[0] >= 900);
 	teardown_env(e);
 }
