@@ -14,6 +14,7 @@
 
 #include "oci/reference.h"
 #include "prune/internal.h"
+#include "registry/registry.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -56,11 +57,6 @@ static void split_hostport(const char *s, char *host, size_t hlen, const char **
 	*port = colon ? colon + 1 : "";
 }
 
-static int loopback_host(const char *h)
-{
-	return !strcmp(h, "localhost") || !strcmp(h, "[::1]") || !strncmp(h, "127.", 4);
-}
-
 int keep_on_primary(const struct model *md, const char *registry)
 {
 	char a[256], b[256];
@@ -75,7 +71,8 @@ int keep_on_primary(const struct model *md, const char *registry)
 	split_hostport(md->p->registry, b, sizeof(b), &pb);
 	if (strcmp(pa, pb) != 0)
 		return 0;
-	return !strcmp(a, b) || (loopback_host(a) && loopback_host(b));
+	return !strcmp(a, b) ||
+	       (registry_is_loopback(registry) && registry_is_loopback(md->p->registry));
 }
 
 /* Sources that name images, none of them on the primary, protect nothing

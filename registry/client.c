@@ -49,14 +49,14 @@ void client_host_of(const char *name, char *out, size_t outlen)
 
 /* Docker treats 127.0.0.0/8 and ::1 as insecure by default; "localhost"
  * resolves there on every sane system. */
-static int is_loopback(const char *name)
+int registry_is_loopback(const char *name)
 {
 	char host[256];
 	struct in_addr a4;
 	struct in6_addr a6;
 
 	client_host_of(name, host, sizeof(host));
-	if (strcmp(host, "localhost") == 0)
+	if (strcasecmp(host, "localhost") == 0)   /* host names ignore case */
 		return 1;
 	if (inet_pton(AF_INET, host, &a4) == 1)
 		return (ntohl(a4.s_addr) >> 24) == 127;
@@ -97,7 +97,7 @@ int registry_client_open(registry_client **out, registry_session *s, const char 
 	c->name = xstrdup(registry);
 	c->host = xstrdup(oci_ref_api_host(registry));
 	c->insecure = session_is_insecure(s, registry);
-	c->loopback = is_loopback(registry);
+	c->loopback = registry_is_loopback(registry);
 	c->ca_file = certs_d_ca(registry);
 	*out = c;
 	return 0;
@@ -550,7 +550,7 @@ static int realm_allowed(registry_client *c)
 	hostport[n] = '\0';
 	client_host_of(hostport, host, sizeof(host));
 	client_host_of(c->name, reg_host, sizeof(reg_host));
-	if (is_loopback(hostport) || session_is_insecure(c->s, hostport) ||
+	if (registry_is_loopback(hostport) || session_is_insecure(c->s, hostport) ||
 	    (c->insecure && strcasecmp(host, reg_host) == 0))
 		return 0;
 	return error_set(RV_EAUTH, "registry \"%s\": refusing plain-HTTP token endpoint \"%s\" "

@@ -93,6 +93,10 @@ int registry_client_open(registry_client **out, registry_session *s, const char 
 void registry_client_close(registry_client *c);
 /* The registry name as given. */
 const char *registry_client_name(const registry_client *c);
+/* 1 when the registry name "host[:port]" is a loopback host: "localhost",
+ * 127.0.0.0/8 or ::1 (bracketed, with a port or not) -- the hosts that may
+ * speak plain HTTP unnamed, as in Docker. */
+int registry_is_loopback(const char *name);
 /* The session the client runs on. */
 registry_session *registry_client_session(const registry_client *c);
 /* Forces basic credentials for this client (tests, --creds-file later);
