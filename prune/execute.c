@@ -361,16 +361,6 @@ static const struct prune_image *planned(const struct prune_plan *p, const char 
 	return NULL;
 }
 
-/* A tag that names digest now: the plan saw none there (a child), so it
- * was pushed since, and deleting the digest would delete it too. */
-static char *tag_added(const char *digest, const struct xfer_found *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (f[i].rc == 0 && strcmp(f[i].digest, digest) == 0)
-			return xasprintf("tag %s was added to it since the plan", f[i].ref);
-	return NULL;
-}
-
 /* The deleted index's children the plan deletes too, under its copy --
  * each unless a tag names it now (f: the repository's tags as they are). */
 static int delete_children(struct exec *x, const struct prune_image *parent,
@@ -388,7 +378,7 @@ static int delete_children(struct exec *x, const struct prune_image *parent,
 		if (!c || c->decision != PRUNE_DELETE || c->top)
 			continue;
 		struct prune_deletion *d = deletion_add(x, c->repository, c->digest, NULL, 0);
-		char *why = tag_added(c->digest, f, n);
+		char *why = tags_changed(c, f, n);   /* a child has no planned tags */
 		if (why) {
 			skip(x, d, RV_EDENIED, why);
 			continue;
