@@ -104,6 +104,13 @@ for ((i = 1; i <= points; i++)); do
 	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
 	if kill -KILL "$pid" 2>/dev/null; then
 		killed=$((killed + 1))
+	elif ((i <= cold)); then
+		# The run ended within $delay ms: the machine got faster than when
+		# it was measured (load from its neighbours comes and goes); later
+		# points scale to what was just seen.
+		cold_ms=$delay
+	else
+		warm_ms=$delay
 	fi
 	wait "$pid" 2>/dev/null || true
 	check_after_kill "$i (${delay} ms)"
